@@ -1,0 +1,49 @@
+# Threadline — every entry point. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SHELLFLAGS := -eu -o pipefail -c
+
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+RUN := $(UV) run --all-packages --locked
+STACK := $(RUN) stack
+
+.PHONY: help
+help: ## List every target with one line of help
+	@awk 'BEGIN {FS = ":.*## "; printf "Threadline — make targets\n\n"} \
+	  /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: setup
+setup: ## Install what is missing (apt packages, uv) and sync the workspace; safe to repeat
+	@bash deploy/native/setup.sh
+
+.PHONY: up
+up: setup ## Start the stack: Docker compose when an engine answers, native processes otherwise
+	@$(STACK) up
+
+.PHONY: down
+down: ## Stop what `make up` started (native: only the processes it started itself)
+	@$(STACK) down
+
+.PHONY: ps
+ps: ## Show every component with its address and state
+	@$(STACK) ps
+
+.PHONY: logs
+logs: ## Show recent logs of every component (COMPONENT=name for one, FOLLOW=1 to follow)
+	@$(STACK) logs $(if $(COMPONENT),$(COMPONENT)) $(if $(FOLLOW),--follow)
+
+.PHONY: test
+test: setup ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e2e
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: setup ## ruff (lint + format check) and mypy --strict over the whole repo
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+	@$(RUN) mypy
+
+.PHONY: fmt
+fmt: ## Format and autofix with ruff
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .

@@ -1,0 +1,1 @@
+"""Run Threadline's third-party servers as local processes, without Docker."""

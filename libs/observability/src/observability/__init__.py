@@ -1,0 +1,1 @@
+"""Shared observability library (filled in by issue 3)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures shared by every Threadline package."""
