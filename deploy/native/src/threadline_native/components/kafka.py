@@ -1,0 +1,151 @@
+"""Apache Kafka in KRaft mode from the jars on Maven Central, run with plain `java`."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from threadline_native.component import Component, StackError
+from threadline_native.net import kafka_api_versions
+from threadline_native.process import Launch
+
+CONTROLLER_PORT = 9094
+# Bounded heap: a single-node development broker needs little, and the machine is shared.
+HEAP_OPTS = ["-Xms256m", "-Xmx512m"]
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.threadline</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_{scala}</artifactId>
+      <version>{kafka}</version>
+    </dependency>
+    <dependency>
+      <!-- Kafka logs through slf4j; the bare jars bring no binding, so log4j2 is added. -->
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>{log4j}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+
+class Kafka(Component):
+    name = "kafka"
+    port = 9092
+    extra_ports = (CONTROLLER_PORT,)
+    startup_timeout = 90.0
+
+    @property
+    def version(self) -> str:
+        return self.context.version("KAFKA_VERSION")
+
+    @property
+    def title(self) -> str:
+        return f"Kafka {self.version} (KRaft)"
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def dist_dir(self) -> Path:
+        scala = self.context.version("KAFKA_SCALA_VERSION")
+        return self.layout.cache_dir / f"kafka_{scala}-{self.version}"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.layout.data_dir(self.name)
+
+    def healthy(self) -> bool:
+        return kafka_api_versions(self.port)
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise StackError("java is not installed; run `make setup`")
+        return java
+
+    def _classpath(self) -> str:
+        return str(self.dist_dir / "libs" / "*")
+
+    def fetch(self) -> None:
+        """Download the broker's jars once with Maven; later runs find them in the cache."""
+        complete = self.dist_dir / ".complete"
+        if complete.exists():
+            return
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise StackError("mvn is not installed; run `make setup`")
+        self.dist_dir.mkdir(parents=True, exist_ok=True)
+        (self.dist_dir / "pom.xml").write_text(
+            _POM.format(
+                scala=self.context.version("KAFKA_SCALA_VERSION"),
+                kafka=self.version,
+                log4j=self.context.version("KAFKA_LOG4J_VERSION"),
+            )
+        )
+        print(f"fetching {self.title} jars from Maven Central (once)...", flush=True)
+        result = subprocess.run(
+            [mvn, "-q", "-B", "-f", str(self.dist_dir / "pom.xml"),
+             "dependency:copy-dependencies", "-DincludeScope=runtime",
+             f"-DoutputDirectory={self.dist_dir / 'libs'}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise StackError(f"fetching Kafka with Maven failed:\n{result.stdout[-3000:]}")
+        complete.touch()
+
+    def server_properties(self) -> Path:
+        """The compose file's settings plus what differs for a local process."""
+        shared = (self.layout.compose_dir / "kafka" / "server.properties").read_text()
+        local = self.work_dir / "server.properties"
+        local.write_text(
+            shared
+            + "\n# Native overrides (written by threadline_native; do not edit)\n"
+            + f"log.dirs={self.work_dir / 'data'}\n"
+        )
+        return local
+
+    def prepare(self) -> None:
+        self.fetch()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        properties = self.server_properties()
+        if (self.work_dir / "data" / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        result = subprocess.run(
+            [self._java(), "-cp", self._classpath(), *self._log_opts(),
+             "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+    def _log_opts(self) -> list[str]:
+        config = self.layout.compose_dir / "kafka" / "log4j2.yaml"
+        return [f"-Dlog4j2.configurationFile={config}"]
+
+    def launch(self) -> Launch:
+        return Launch(
+            argv=[
+                self._java(),
+                *HEAP_OPTS,
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                *self._log_opts(),
+                "-cp",
+                self._classpath(),
+                "kafka.Kafka",
+                str(self.work_dir / "server.properties"),
+            ],  # fmt: skip
+        )

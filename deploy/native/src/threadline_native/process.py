@@ -1,0 +1,116 @@
+"""Start and stop detached server processes, remembered by pid files in the state directory.
+
+A pid file records the pid and the process's start time, so a recycled pid is never mistaken
+for ours, and `down` stops only what `up` started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to run one server in the foreground; we detach it ourselves."""
+
+    argv: list[str]
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    # Run as this system user when we are root (PostgreSQL refuses to run as root).
+    user: str | None = None
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process (field 22 of /proc/PID/stat), or None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces; it is the part inside the last parentheses.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+class PidFile:
+    """One component's record of the process we started for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def live_pid(self) -> int | None:
+        """The recorded pid if that very process still runs; clears a stale record."""
+        try:
+            pid_text, started = self.path.read_text().split()
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            return None
+        if _start_time(pid) != started:
+            self.path.unlink(missing_ok=True)
+            return None
+        return pid
+
+    def record(self, pid: int) -> None:
+        started = _start_time(pid)
+        if started is None:
+            raise RuntimeError(f"process {pid} exited immediately")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(f"{pid} {started}\n")
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def spawn(launch: Launch, *, log_file: Path, pid_file: PidFile) -> int:
+    """Start a process in its own session, output appended to log_file; record and return its pid."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **launch.env}
+    user_args: dict[str, object] = {}
+    if launch.user and os.geteuid() == 0:
+        account = pwd.getpwnam(launch.user)
+        user_args = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        env |= {"HOME": account.pw_dir, "USER": launch.user, "LOGNAME": launch.user}
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            launch.argv,
+            cwd=launch.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Own session: the server outlives `make up` and ignores the terminal's Ctrl-C.
+            start_new_session=True,
+            **user_args,  # type: ignore[arg-type]
+        )
+    pid_file.record(process.pid)
+    return process.pid
+
+
+def is_running(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in {"Z", "X"}
+
+
+def stop(pid: int, *, stop_signal: signal.Signals, timeout: float) -> bool:
+    """Ask a process to stop, wait up to timeout, then kill it; True if it stopped when asked."""
+    try:
+        os.kill(pid, stop_signal)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_running(pid):
+            return True
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    return False
