@@ -16,8 +16,11 @@ def engine_available() -> bool:
     try:
         result = subprocess.run(
             ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True, text=True, timeout=8, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=8,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return False
     return result.returncode == 0 and bool(result.stdout.strip())
@@ -26,12 +29,16 @@ def engine_available() -> bool:
 def compose_command(layout: Layout, *args: str) -> list[str]:
     """`docker compose` with the project's file and versions.env for interpolation."""
     return [
-        "docker", "compose",
-        "--project-name", "threadline",
-        "--env-file", str(layout.versions_file),
-        "-f", str(layout.compose_dir / "compose.yaml"),
+        "docker",
+        "compose",
+        "--project-name",
+        "threadline",
+        "--env-file",
+        str(layout.versions_file),
+        "-f",
+        str(layout.compose_dir / "compose.yaml"),
         *args,
-    ]  # fmt: skip
+    ]
 
 
 def run(layout: Layout, args: Sequence[str]) -> int:

@@ -24,7 +24,11 @@ def describe_listener(port: int) -> str:
     """Name the process listening on a port (as far as `ss` can tell), for error messages."""
     try:
         out = subprocess.run(
-            ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
+            ["ss", "-Hltnp", f"sport = :{port}"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "an unknown process"
@@ -60,7 +64,7 @@ def kafka_api_versions(port: int, host: str = LOOPBACK, timeout: float = 2.0) ->
     except (OSError, struct.error, ConnectionError):
         return False
     got_id, error_code = struct.unpack(">ih", body[:6])
-    return got_id == correlation_id and error_code == 0
+    return bool(got_id == correlation_id and error_code == 0)
 
 
 def _recv_exactly(sock: socket.socket, count: int) -> bytes:

@@ -10,7 +10,7 @@ _MARKER = Path("deploy") / "versions.env"
 
 
 def find_project_root(start: Path | None = None) -> Path:
-    """Return the repository root: $THREADLINE_ROOT, or the nearest parent holding deploy/versions.env."""
+    """The repository root: $THREADLINE_ROOT, or the nearest parent with deploy/versions.env."""
     if env_root := os.environ.get("THREADLINE_ROOT"):
         return Path(env_root).resolve()
     here = (start or Path.cwd()).resolve()

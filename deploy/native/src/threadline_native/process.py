@@ -67,13 +67,14 @@ class PidFile:
 
 
 def spawn(launch: Launch, *, log_file: Path, pid_file: PidFile) -> int:
-    """Start a process in its own session, output appended to log_file; record and return its pid."""
+    """Start a detached process logging to log_file; record its pid and return it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **launch.env}
-    user_args: dict[str, object] = {}
+    uid = gid = None
+    extra_groups: list[int] | None = None
     if launch.user and os.geteuid() == 0:
         account = pwd.getpwnam(launch.user)
-        user_args = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        uid, gid, extra_groups = account.pw_uid, account.pw_gid, []
         env |= {"HOME": account.pw_dir, "USER": launch.user, "LOGNAME": launch.user}
     with log_file.open("ab") as log:
         process = subprocess.Popen(
@@ -85,7 +86,9 @@ def spawn(launch: Launch, *, log_file: Path, pid_file: PidFile) -> int:
             stderr=subprocess.STDOUT,
             # Own session: the server outlives `make up` and ignores the terminal's Ctrl-C.
             start_new_session=True,
-            **user_args,  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=extra_groups,
         )
     pid_file.record(process.pid)
     return process.pid

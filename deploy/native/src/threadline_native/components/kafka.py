@@ -96,11 +96,20 @@ class Kafka(Component):
         )
         print(f"fetching {self.title} jars from Maven Central (once)...", flush=True)
         result = subprocess.run(
-            [mvn, "-q", "-B", "-f", str(self.dist_dir / "pom.xml"),
-             "dependency:copy-dependencies", "-DincludeScope=runtime",
-             f"-DoutputDirectory={self.dist_dir / 'libs'}"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(self.dist_dir / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={self.dist_dir / 'libs'}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise StackError(f"fetching Kafka with Maven failed:\n{result.stdout[-3000:]}")
         complete.touch()
@@ -124,10 +133,22 @@ class Kafka(Component):
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         result = subprocess.run(
-            [self._java(), "-cp", self._classpath(), *self._log_opts(),
-             "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                self._java(),
+                "-cp",
+                self._classpath(),
+                *self._log_opts(),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(properties),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
@@ -147,5 +168,5 @@ class Kafka(Component):
                 self._classpath(),
                 "kafka.Kafka",
                 str(self.work_dir / "server.properties"),
-            ],  # fmt: skip
+            ],
         )

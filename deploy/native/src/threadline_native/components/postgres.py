@@ -72,11 +72,27 @@ class Postgres(Component):
         """Run one SQL statement as the project user over TCP; None when that is not possible."""
         psql = shutil.which("psql") or str(self.bin_dir / "psql")
         result = subprocess.run(
-            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-tAqc", sql],
+            [
+                psql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                USER,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAqc",
+                sql,
+            ],
             env={**os.environ, "PGPASSWORD": PASSWORD, "PGCONNECT_TIMEOUT": "2"},
-            capture_output=True, text=True, check=False, timeout=15,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=15,
+        )
         return result.stdout.strip() if result.returncode == 0 else None
 
     def prepare(self) -> None:
@@ -97,10 +113,17 @@ class Postgres(Component):
         password_file.chmod(0o644)
         try:
             argv = [
-                str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", USER,
-                f"--pwfile={password_file}", "--auth-host=scram-sha-256", "--auth-local=trust",
-                "--encoding=UTF8", "--locale=C.UTF-8",
-            ]  # fmt: skip
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                USER,
+                f"--pwfile={password_file}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
             if run_as:
                 argv = ["runuser", "-u", run_as, "--", *argv]
             result = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -131,7 +154,7 @@ class Postgres(Component):
                 f"port={self.port}",
                 "-c",
                 f"unix_socket_directories={self.socket_dir}",
-            ],  # fmt: skip
+            ],
             user=self._run_as(),
         )
 
@@ -140,11 +163,28 @@ class Postgres(Component):
         script = self.config_dir / "init" / "01-databases.sql"
         psql = shutil.which("psql") or str(self.bin_dir / "psql")
         result = subprocess.run(
-            [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", "postgres",
-             "-v", "ON_ERROR_STOP=1", "-q", "-f", str(script)],
+            [
+                psql,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                USER,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-f",
+                str(script),
+            ],
             env={**os.environ, "PGPASSWORD": PASSWORD},
-            capture_output=True, text=True, check=False, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         if result.returncode != 0:
             raise StackError(f"creating the databases failed:\n{result.stderr}")
 

@@ -61,5 +61,5 @@ class Redis(Component):
                 str(self.port),
                 "--dir",
                 str(self.layout.data_dir(self.name)),
-            ],  # fmt: skip
+            ],
         )
