@@ -1,0 +1,29 @@
+"""Pieces shared by the gRPC server and client interceptors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+_BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def split_method(full_method: str) -> tuple[str, str]:
+    """``/order.v1.OrderService/CreateOrder`` -> (``order.v1.OrderService``, ``CreateOrder``)."""
+    service, _, method = full_method.lstrip("/").rpartition("/")
+    return (service or "unknown", method or "unknown")
+
+
+def as_status_code(value: Any, default: grpc.StatusCode) -> grpc.StatusCode:
+    """Normalise what ``context.code()`` returns across grpcio versions (enum, int or None)."""
+    if isinstance(value, grpc.StatusCode):
+        return value
+    if isinstance(value, int):
+        return _BY_VALUE.get(value, grpc.StatusCode.UNKNOWN)
+    return default
+
+
+def rpc_attributes(service: str, method: str) -> dict[str, Any]:
+    """The RPC semantic-convention attributes of a span for ``service/method``."""
+    return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}

@@ -1,0 +1,111 @@
+"""grpc.aio client interceptors: a CLIENT span, W3C propagation in metadata, client-side RED."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+from observability.grpc._common import as_status_code, rpc_attributes, split_method
+from observability.metrics import current_exemplar
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+    from prometheus_client import Histogram
+
+    from observability.telemetry import Telemetry
+
+__all__ = ["client_interceptors"]
+
+
+def client_interceptors(telemetry: Telemetry) -> list[grpc.aio.ClientInterceptor]:
+    """Interceptors to pass to ``grpc.aio.insecure_channel(..., interceptors=...)``."""
+    tracer = telemetry.tracer("observability.grpc")
+    duration = telemetry.metrics.grpc_client_duration
+    return [_UnaryUnary(tracer, duration), _UnaryStream(tracer, duration)]
+
+
+class _ClientObserver:
+    def __init__(self, tracer: Tracer, duration: Histogram) -> None:
+        self._tracer = tracer
+        self._duration = duration
+
+    def _begin(self, details: grpc.aio.ClientCallDetails) -> tuple[Any, Any, str, str, float]:
+        full_method = (
+            details.method.decode() if isinstance(details.method, bytes) else details.method
+        )
+        service, method = split_method(full_method)
+        span = self._tracer.start_span(f"{service}/{method}", kind=SpanKind.CLIENT)
+        if span.is_recording():
+            span.set_attributes(rpc_attributes(service, method))
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=set_span_in_context(span))
+        for key, value in carrier.items():
+            metadata[key] = value
+        new_details = details._replace(metadata=metadata)
+        return span, new_details, service, method, time.perf_counter()
+
+    def _end(self, span: Any, service: str, method: str, started: float, code: Any) -> None:
+        status = as_status_code(code, grpc.StatusCode.UNKNOWN)
+        if span.is_recording():
+            span.set_attribute("rpc.grpc.status_code", status.value[0])
+            if status is not grpc.StatusCode.OK:
+                span.set_status(Status(StatusCode.ERROR, status.name))
+        span.end()
+        context = span.get_span_context()
+        exemplar = (
+            {"trace_id": format(context.trace_id, "032x")} if context.trace_flags.sampled else None
+        )
+        self._duration.labels(service, method, status.name).observe(
+            time.perf_counter() - started, exemplar
+        )
+
+
+class _UnaryUnary(_ClientObserver, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
+        client_call_details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        span, details, service, method, started = self._begin(client_call_details)
+        try:
+            call = await continuation(details, request)
+            code = await call.code()
+        except grpc.aio.AioRpcError as error:
+            self._end(span, service, method, started, error.code())
+            raise
+        except BaseException:
+            self._end(span, service, method, started, grpc.StatusCode.CANCELLED)
+            raise
+        self._end(span, service, method, started, code)
+        return call
+
+
+class _UnaryStream(_ClientObserver, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_stream(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
+        client_call_details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        span, details, service, method, started = self._begin(client_call_details)
+        call = await continuation(details, request)
+
+        def done(finished: Any) -> None:
+            try:
+                code = finished.code()
+            except Exception:
+                code = grpc.StatusCode.CANCELLED
+            self._end(span, service, method, started, code)
+
+        call.add_done_callback(done)
+        return call
+
+
+_ = current_exemplar  # re-exported for symmetry with the server side

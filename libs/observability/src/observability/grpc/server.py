@@ -1,0 +1,200 @@
+"""A grpc.aio server interceptor: one SERVER span and one RED observation per RPC.
+
+Same spans as the contrib gRPC instrumentation (``rpc.system``, ``rpc.service``,
+``rpc.method``, ``rpc.grpc.status_code``; span name ``package.Service/Method``), with the
+wrapped handler built once per method instead of once per call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+from observability.grpc._common import as_status_code, rpc_attributes, split_method
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
+    from prometheus_client import Histogram
+
+    from observability.telemetry import Telemetry
+
+__all__ = ["DEFAULT_EXCLUDED_SERVICES", "ObservabilityServerInterceptor", "server_interceptors"]
+
+DEFAULT_EXCLUDED_SERVICES = frozenset(
+    {
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "grpc.reflection.v1.ServerReflection",
+    }
+)
+
+_HANDLER_KINDS = (
+    ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    ("stream_stream", grpc.stream_stream_rpc_method_handler),
+)
+
+
+def server_interceptors(
+    telemetry: Telemetry,
+    *,
+    excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
+) -> list[grpc.aio.ServerInterceptor]:
+    """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first."""
+    return [
+        ObservabilityServerInterceptor(
+            tracer=telemetry.tracer("observability.grpc"),
+            duration=telemetry.metrics.grpc_server_duration,
+            excluded_services=excluded_services,
+        )
+    ]
+
+
+class _Observed:
+    """Per-method state: names, label children and the one span/metric wrapper."""
+
+    def __init__(self, full_method: str, tracer: Tracer, duration: Histogram) -> None:
+        self.service, self.method = split_method(full_method)
+        self.span_name = f"{self.service}/{self.method}"
+        self.attributes = rpc_attributes(self.service, self.method)
+        self._tracer = tracer
+        self._duration = duration
+        self._children: dict[grpc.StatusCode, Any] = {}
+
+    def start(self, context: grpc.aio.ServicerContext[Any, Any]) -> tuple[Span, object]:
+        carrier: dict[str, str] = {}
+        fields = propagate.get_global_textmap().fields
+        for key, value in context.invocation_metadata() or ():
+            if key in fields:
+                carrier[key] = value if isinstance(value, str) else value.decode("latin-1")
+        parent = propagate.extract(carrier) if carrier else None
+        span = self._tracer.start_span(self.span_name, parent, kind=SpanKind.SERVER)
+        if span.is_recording():
+            span.set_attributes(self.attributes)
+        return span, otel_context.attach(set_span_in_context(span, parent))
+
+    def finish(
+        self,
+        span: Span,
+        token: object,
+        started: float,
+        context: grpc.aio.ServicerContext[Any, Any],
+        error: BaseException | None,
+    ) -> None:
+        default = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
+        code = as_status_code(context.code(), default)
+        if span.is_recording():
+            span.set_attribute("rpc.grpc.status_code", code.value[0])
+            if code is not grpc.StatusCode.OK:
+                span.set_status(Status(StatusCode.ERROR, code.name))
+            if error is not None and not isinstance(error, grpc.aio.AbortError):
+                span.record_exception(error)
+        span.end()
+        otel_context.detach(token)  # type: ignore[arg-type]
+        child = self._children.get(code)
+        if child is None:
+            child = self._children[code] = self._duration.labels(
+                self.service, self.method, code.name
+            )
+        span_context = span.get_span_context()
+        exemplar = (
+            {"trace_id": format(span_context.trace_id, "032x")}
+            if span_context.trace_flags.sampled
+            else None
+        )
+        child.observe(time.perf_counter() - started, exemplar)
+
+    def wrap_unary_response(
+        self, behavior: Callable[[Any, Any], Awaitable[Any]]
+    ) -> Callable[[Any, Any], Awaitable[Any]]:
+        async def observed(request: Any, context: Any) -> Any:
+            started = time.perf_counter()
+            span, token = self.start(context)
+            error: BaseException | None = None
+            try:
+                return await behavior(request, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                self.finish(span, token, started, context, error)
+
+        return observed
+
+    def wrap_stream_response(
+        self, behavior: Callable[[Any, Any], AsyncIterator[Any]]
+    ) -> Callable[[Any, Any], AsyncIterator[Any]]:
+        async def observed(request: Any, context: Any) -> AsyncIterator[Any]:
+            started = time.perf_counter()
+            span, token = self.start(context)
+            error: BaseException | None = None
+            try:
+                async for response in behavior(request, context):
+                    yield response
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                self.finish(span, token, started, context, error)
+
+        return observed
+
+
+class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Wraps each method handler once; health and reflection calls pass through untouched."""
+
+    def __init__(
+        self,
+        *,
+        tracer: Tracer,
+        duration: Histogram,
+        excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
+    ) -> None:
+        self._tracer = tracer
+        self._duration = duration
+        self._excluded = excluded_services
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        full_method: str = handler_call_details.method
+        cached = self._wrapped.get(full_method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        if split_method(full_method)[0] in self._excluded:
+            return handler
+        wrapped = self._wrap(full_method, handler)
+        self._wrapped[full_method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        observed = _Observed(full_method, self._tracer, self._duration)
+        for kind, factory in _HANDLER_KINDS:
+            behavior = getattr(handler, kind)
+            if behavior is None:
+                continue
+            wrapped: Callable[[Any, Any], Any] = (
+                observed.wrap_stream_response(behavior)
+                if inspect.isasyncgenfunction(behavior)
+                else observed.wrap_unary_response(behavior)
+            )
+            return factory(
+                wrapped,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

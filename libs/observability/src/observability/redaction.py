@@ -1,0 +1,130 @@
+"""Keep secrets out of logs: redact by field name, by value pattern, in messages and tracebacks.
+
+A value is replaced when its *key* looks sensitive (``password``, ``token``, ``authorization``,
+``cookie``, ``api_key``, ``secret``...) at any depth of nested dicts and lists, and any string is
+scrubbed of what looks like a credential wherever it appears: ``Bearer ...`` and ``Basic ...``
+credentials, JWTs, ``password=...`` style pairs and the user-info part of URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["REDACTED", "RedactionFilter", "Redactor"]
+
+REDACTED = "[REDACTED]"
+
+_SENSITIVE_KEY = re.compile(
+    r"pass(word|wd|phrase)?$|passw|secret|token|authori[sz]ation|cookie|api[-_]?key|"
+    r"private[-_]?key|credential|session[-_]?id|signature|jwt|otp|pin$",
+    re.IGNORECASE,
+)
+
+_SENSITIVE_TEXT = (
+    # Authorization header values.
+    (
+        re.compile(r"\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
+        r"\1 " + REDACTED,
+    ),
+    # JWT-looking strings: three base64url segments, the first one a JSON header.
+    (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # key=value / key: value / "key": "value" pairs whose key looks sensitive.
+    (
+        re.compile(
+            r"""(?P<key>["']?[\w-]*(?:password|passwd|secret|token|api[-_]?key|authorization|cookie)"""
+            r"""[\w-]*["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,;&}]+)""",
+            re.IGNORECASE,
+        ),
+        r"\g<key>" + REDACTED,
+    ),
+    # scheme://user:password@host
+    (
+        re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^\s/:@]+:[^\s/@]+@", re.IGNORECASE),
+        r"\g<scheme>" + REDACTED + "@",
+    ),
+)
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class Redactor:
+    """Redacts values under sensitive keys and credential-looking text inside strings."""
+
+    def __init__(self, *, extra_keys: tuple[str, ...] = ()) -> None:
+        self._extra_keys = frozenset(key.lower() for key in extra_keys)
+
+    def is_sensitive_key(self, key: str) -> bool:
+        """True for names such as ``password``, ``X-Api-Key`` or ``refresh_token``."""
+        return key.lower() in self._extra_keys or _SENSITIVE_KEY.search(key) is not None
+
+    def text(self, value: str) -> str:
+        """Scrub credentials out of free text (messages, exception strings)."""
+        for pattern, replacement in _SENSITIVE_TEXT:
+            value = pattern.sub(replacement, value)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """Return a redacted copy of any JSON-like value; the caller's objects are not mutated."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {
+                key: REDACTED if self.is_sensitive_key(str(key)) else self.value(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.value(item) for item in value]
+        return value
+
+
+class RedactionFilter(logging.Filter):
+    """A handler filter that redacts a record's message, extra fields and exception in place.
+
+    Attach the same instance to every handler (stdout and OTLP): a record is redacted once, and
+    its exception is turned into redacted ``exception.type``/``exception.message``/
+    ``exception.stacktrace`` fields so no handler can format the raw traceback again.
+    """
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self._redactor = redactor or Redactor()
+        # Records already redacted by this filter for another handler; a marker attribute on
+        # the record itself would leak into every handler's output as a field.
+        self._done: weakref.WeakSet[logging.LogRecord] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record in self._done:
+            return True
+        redactor = self._redactor
+        record.msg = redactor.text(record.getMessage())
+        record.args = None
+        for key in [key for key in vars(record) if key not in _RECORD_ATTRIBUTES]:
+            if key.startswith("exception."):
+                continue
+            raw = vars(record)[key]
+            vars(record)[key] = REDACTED if redactor.is_sensitive_key(key) else redactor.value(raw)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc_type, exc, tb = record.exc_info
+            record.__dict__["exception.type"] = (
+                exc_type.__name__ if exc_type else type(exc).__name__
+            )
+            record.__dict__["exception.message"] = redactor.text(str(exc))
+            record.__dict__["exception.stacktrace"] = redactor.text(
+                "".join(traceback.format_exception(exc_type, exc, tb))
+            )
+            record.exc_info = None
+            record.exc_text = None
+        if record.stack_info:
+            record.stack_info = redactor.text(record.stack_info)
+        self._done.add(record)
+        return True

@@ -1,0 +1,144 @@
+"""Settings for the observability library, read from the environment.
+
+The standard OpenTelemetry variables (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_ENDPOINT``,
+``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``, ``OTEL_SDK_DISABLED``,
+``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_EXPORTER``, ``OTEL_LOGS_EXPORTER``) are honoured under
+their own names; everything else takes the class's ``env_prefix`` (``OBS_`` here, ``USER_`` or
+``ORDER_`` in a service that subclasses this class).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["ObservabilitySettings"]
+
+SamplerName = Literal[
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+]
+ExporterName = Literal["otlp", "console", "none"]
+
+
+def _otel(name: str, field: str) -> AliasChoices:
+    # The OTel name wins; the field name keeps keyword construction working.
+    return AliasChoices(name, field)
+
+
+def _default_instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class ObservabilitySettings(BaseSettings):
+    """Everything `observability.setup` needs; subclass it to add a service's own settings.
+
+    A subclass names its default service with the class variable ``default_service_name``
+    (``OTEL_SERVICE_NAME`` still overrides it) and usually its own ``env_prefix``::
+
+        class Settings(ObservabilitySettings):
+            model_config = SettingsConfigDict(env_prefix="USER_")
+            default_service_name: ClassVar[str] = "user"
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="OBS_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    default_service_name: ClassVar[str] = "unknown_service"
+
+    service_name: str = Field(
+        default="", validation_alias=_otel("OTEL_SERVICE_NAME", "service_name")
+    )
+    service_version: str = "0.0.0"
+    environment: str = "dev"
+    service_instance_id: str = Field(default_factory=_default_instance_id)
+    # NoDecode: the variable is OTel's key=value list, not JSON.
+    resource_attributes: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=_otel("OTEL_RESOURCE_ATTRIBUTES", "resource_attributes"),
+    )
+    sdk_disabled: bool = Field(
+        default=False, validation_alias=_otel("OTEL_SDK_DISABLED", "sdk_disabled")
+    )
+
+    # Tracing
+    otlp_endpoint: str = Field(
+        default="http://127.0.0.1:4317",
+        validation_alias=_otel("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+    )
+    traces_exporter: ExporterName = Field(
+        default="otlp", validation_alias=_otel("OTEL_TRACES_EXPORTER", "traces_exporter")
+    )
+    traces_sampler: SamplerName = Field(
+        default="parentbased_traceidratio",
+        validation_alias=_otel("OTEL_TRACES_SAMPLER", "traces_sampler"),
+    )
+    traces_sampler_ratio: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        validation_alias=_otel("OTEL_TRACES_SAMPLER_ARG", "traces_sampler_ratio"),
+    )
+
+    # Logs
+    logs_exporter: ExporterName = Field(
+        default="otlp", validation_alias=_otel("OTEL_LOGS_EXPORTER", "logs_exporter")
+    )
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    # Metrics and the admin server
+    metrics_enabled: bool = True
+    admin_enabled: bool = True
+    admin_host: str = "0.0.0.0"
+    admin_port: int = Field(default=9100, ge=0, le=65535)
+    health_check_timeout_seconds: float = Field(default=1.0, gt=0)
+    health_cache_seconds: float = Field(default=1.0, ge=0)
+
+    # Lifecycle
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+    shutdown_drain_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Time between readiness turning false and the first drain step, so a load "
+        "balancer can stop routing here before listeners close (5s is typical on Kubernetes).",
+    )
+    telemetry_flush_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("resource_attributes", mode="before")
+    @classmethod
+    def _parse_resource_attributes(cls, value: Any) -> Any:
+        """Accept the ``key=value,key=value`` form of ``OTEL_RESOURCE_ATTRIBUTES``."""
+        if not isinstance(value, str):
+            return value
+        pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+        return {key.strip(): raw.strip() for key, raw in pairs if key.strip()}
+
+    @field_validator(
+        "traces_sampler", "traces_exporter", "logs_exporter", "log_format", mode="before"
+    )
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fill_service_name(self) -> ObservabilitySettings:
+        if not self.service_name:
+            # Frozen model: bypass the guard once, during validation, for the derived default.
+            object.__setattr__(self, "service_name", self.default_service_name)
+        return self

@@ -1,0 +1,61 @@
+"""SQLAlchemy: contrib spans per statement, and the connection pool as a gauge."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from prometheus_client.core import Metric
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from observability.telemetry import Telemetry
+
+__all__ = ["PoolCollector", "instrument_engine"]
+
+
+def instrument_engine(
+    engine: AsyncEngine, telemetry: Telemetry, *, pool_name: str = "default"
+) -> None:
+    """Trace every statement on ``engine`` (contrib) and expose ``db_pool_connections``.
+
+    SQL comments with trace context (sqlcommenter) stay off: they defeat statement caching.
+    """
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor  # noqa: PLC0415
+
+    SQLAlchemyInstrumentor().instrument(
+        engine=engine.sync_engine,
+        tracer_provider=telemetry.tracer_provider,
+        enable_commenter=False,
+    )
+    telemetry.metrics.registry.register(PoolCollector(engine, pool_name))
+
+
+class PoolCollector(Collector):
+    """Reads the pool's counters at scrape time; nothing runs between scrapes."""
+
+    def __init__(self, engine: AsyncEngine, pool_name: str) -> None:
+        self._engine = engine
+        self._pool_name = pool_name
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._engine.sync_engine.pool
+        family = GaugeMetricFamily(
+            "db_pool_connections",
+            "Database pool connections by state.",
+            labels=("pool", "state"),
+        )
+        for state, reader in (
+            ("checked_out", "checkedout"),
+            ("idle", "checkedin"),
+            ("overflow", "overflow"),
+            ("size", "size"),
+        ):
+            read = getattr(pool, reader, None)
+            if callable(read):
+                family.add_metric((self._pool_name, state), float(read()))
+        yield family

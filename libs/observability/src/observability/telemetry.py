@@ -1,0 +1,195 @@
+"""`setup` builds the `Telemetry` of a process: providers, metrics, health and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+from opentelemetry.trace import NoOpTracerProvider
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from observability.admin import AdminServer
+from observability.health import HealthRegistry
+from observability.lifecycle import ShutdownCoordinator
+from observability.logging import configure_logging
+from observability.metrics import Metrics
+from observability.redaction import Redactor
+from observability.settings import ObservabilitySettings
+from observability.tracing import build_resource, build_tracer_provider
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+__all__ = ["Telemetry", "setup"]
+
+_log = logging.getLogger(__name__)
+_global_installed = False
+
+
+class Telemetry:
+    """Handle on everything `setup` built; `shutdown` flushes and releases all of it."""
+
+    def __init__(
+        self,
+        *,
+        settings: ObservabilitySettings,
+        tracer_provider: TracerProvider | None,
+        logger_provider: LoggerProvider | None,
+        metrics: Metrics,
+        health: HealthRegistry,
+        log_handlers: list[logging.Handler],
+    ) -> None:
+        self.settings = settings
+        self._tracer_provider = tracer_provider
+        self._logger_provider = logger_provider
+        self.metrics = metrics
+        self.health = health
+        self.redactor = Redactor()
+        self.lifecycle = ShutdownCoordinator(
+            health,
+            grace_seconds=settings.shutdown_grace_seconds,
+            drain_delay_seconds=settings.shutdown_drain_delay_seconds,
+            flush_seconds=settings.telemetry_flush_timeout_seconds,
+        )
+        self.admin = AdminServer(
+            health=health,
+            registry=metrics.registry if settings.metrics_enabled else None,
+            host=settings.admin_host,
+            port=settings.admin_port,
+        )
+        self._log_handlers = log_handlers
+        self._closed = False
+        self.lifecycle.on_flush("telemetry", lambda _left: self.shutdown())
+
+    @property
+    def tracer_provider(self) -> trace.TracerProvider:
+        """The SDK provider, or a no-op one when ``OTEL_SDK_DISABLED`` is true."""
+        return self._tracer_provider or NoOpTracerProvider()
+
+    def tracer(self, name: str, version: str | None = None) -> trace.Tracer:
+        """A tracer for hand-written spans (use cases, the outbox relay)."""
+        return self.tracer_provider.get_tracer(name, version)
+
+    async def start(self) -> None:
+        """Start the admin server (when enabled) and take over SIGTERM/SIGINT."""
+        if self.settings.admin_enabled:
+            await self.admin.start()
+        self.lifecycle.install_signal_handlers()
+
+    async def run_until_shutdown(self) -> None:
+        """`start`, wait for SIGTERM/SIGINT, then drain, flush and return (exit code 0)."""
+        await self.start()
+        await self.lifecycle.wait_for_shutdown_request()
+        await self.lifecycle.shutdown()
+        await self.admin.stop()
+        self.lifecycle.remove_signal_handlers()
+
+    async def shutdown(self) -> None:
+        """Flush spans and logs without blocking the event loop, then release everything."""
+        await asyncio.to_thread(self.shutdown_sync)
+
+    def shutdown_sync(self) -> None:
+        """Blocking `shutdown`, for code that has no running loop (tests, atexit)."""
+        if self._closed:
+            return
+        self._closed = True
+        timeout_ms = int(self.settings.telemetry_flush_timeout_seconds * 1000)
+        root = logging.getLogger()
+        for handler in self._log_handlers:
+            root.removeHandler(handler)
+            handler.flush()
+        for provider in (self._tracer_provider, self._logger_provider):
+            if provider is not None:
+                provider.force_flush(timeout_ms)
+                provider.shutdown()
+
+
+def setup(
+    settings: ObservabilitySettings | None = None,
+    *,
+    span_exporter: SpanExporter | None = None,
+    log_exporter: LogRecordExporter | None = None,
+    registry: CollectorRegistry | None = None,
+    set_global: bool = True,
+    configure_logs: bool = True,
+) -> Telemetry:
+    """Set the process up from ``settings`` (read from the environment when omitted).
+
+    Call it once per process, before building the app or server. In tests pass an
+    ``InMemorySpanExporter`` as ``span_exporter`` (spans are then exported synchronously), a
+    private ``CollectorRegistry`` and ``set_global=False`` so several telemetries can coexist.
+    """
+    global _global_installed  # noqa: PLW0603 - the OTel global may be set once per process
+    settings = settings or ObservabilitySettings()
+    tracer_provider: TracerProvider | None = None
+    logger_provider: LoggerProvider | None = None
+    if not settings.sdk_disabled:
+        resource = build_resource(settings)
+        tracer_provider = build_tracer_provider(settings, resource, span_exporter=span_exporter)
+        logger_provider = _build_logger_provider(settings, resource, log_exporter)
+    if set_global and tracer_provider is not None:
+        if _global_installed:
+            raise RuntimeError("observability.setup(set_global=True) may run once per process")
+        trace.set_tracer_provider(tracer_provider)
+        if logger_provider is not None:
+            from opentelemetry._logs import set_logger_provider  # noqa: PLC0415
+
+            set_logger_provider(logger_provider)
+        _global_installed = True
+    if registry is None:
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+    handlers = (
+        configure_logging(settings, logger_provider=logger_provider) if configure_logs else []
+    )
+    return Telemetry(
+        settings=settings,
+        tracer_provider=tracer_provider,
+        logger_provider=logger_provider,
+        metrics=Metrics(registry),
+        health=HealthRegistry(
+            default_timeout=settings.health_check_timeout_seconds,
+            cache_seconds=settings.health_cache_seconds,
+        ),
+        log_handlers=handlers,
+    )
+
+
+def _build_logger_provider(
+    settings: ObservabilitySettings, resource: object, exporter: LogRecordExporter | None
+) -> LoggerProvider | None:
+    from opentelemetry.sdk._logs import LoggerProvider  # noqa: PLC0415
+    from opentelemetry.sdk._logs.export import (  # noqa: PLC0415
+        BatchLogRecordProcessor,
+        SimpleLogRecordProcessor,
+    )
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+
+    assert isinstance(resource, Resource)
+    if exporter is not None:
+        provider = LoggerProvider(resource=resource)
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        return provider
+    if settings.logs_exporter == "none":
+        return None
+    provider = LoggerProvider(resource=resource)
+    if settings.logs_exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (  # noqa: PLC0415
+            OTLPLogExporter,
+        )
+
+        provider.add_log_record_processor(
+            BatchLogRecordProcessor(OTLPLogExporter(endpoint=settings.otlp_endpoint))
+        )
+    else:
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter  # noqa: PLC0415
+
+        provider.add_log_record_processor(BatchLogRecordProcessor(ConsoleLogRecordExporter()))
+    return provider
