@@ -15,6 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Servers started by this very process. Holding their Popen objects lets `stop` reap them (no
+# zombie while a long test session runs on) and keeps Python from warning that a child it still
+# runs was garbage-collected: detached servers are meant to outlive the handle.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
 
 @dataclass(frozen=True)
 class Launch:
@@ -90,6 +95,7 @@ def spawn(launch: Launch, *, log_file: Path, pid_file: PidFile) -> int:
             group=gid,
             extra_groups=extra_groups,
         )
+    _children[process.pid] = process
     pid_file.record(process.pid)
     return process.pid
 
@@ -110,10 +116,14 @@ def stop(pid: int, *, stop_signal: signal.Signals, timeout: float) -> bool:
     except ProcessLookupError:
         return True
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not is_running(pid):
-            return True
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    return False
+    try:
+        while time.monotonic() < deadline:
+            if not is_running(pid):
+                return True
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        return False
+    finally:
+        if child := _children.pop(pid, None):
+            child.wait(timeout=10)

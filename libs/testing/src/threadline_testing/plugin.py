@@ -1,0 +1,174 @@
+"""pytest plugin: real PostgreSQL, Redis and Kafka for every Threadline package's tests.
+
+Loaded automatically (a `pytest11` entry point). Each server fixture reuses a server that already
+answers on its standard port (a native `make up`, or compose) or starts one with the native stack
+tool, and stops at the end of the session only what it started itself (set
+THREADLINE_TEST_KEEP_STACK=1 to leave them running for the next run). Per-test fixtures isolate
+tests from one another, so they can run in any order:
+
+- `database_url`: a fresh, empty PostgreSQL database, dropped afterwards.
+- `redis_db_url`: a Redis logical database, flushed before the test.
+- `kafka_topic`: a factory of uniquely named topics, deleted afterwards.
+- `unique_name`: a short unique string, e.g. for consumer group ids.
+
+Tests that use any of these are marked `integration` automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+import pytest_asyncio
+import redis
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from threadline_native.component import Component
+from threadline_native.stack import ensure_up, load_context, select, stop_components
+
+T = TypeVar("T")
+
+_SERVER_FIXTURES = {"postgres_url", "redis_url", "kafka_bootstrap"}
+_ISOLATING_FIXTURES = {"database_url", "redis_db_url", "kafka_topic"}
+# Database 0 is left to the services of a running stack; tests take turns on the others.
+_redis_databases = itertools.cycle(range(1, 16))
+
+
+class _StartedServers:
+    """Remembers which servers this test session started, to stop exactly those."""
+
+    def __init__(self) -> None:
+        self.started: list[Component] = []
+        self._lock = threading.Lock()
+
+    def ensure(self, name: str) -> Component:
+        with self._lock:
+            (component,) = select(load_context(), [name])
+            self.started.extend(ensure_up([component], progress=False))
+            return component
+
+    def stop(self) -> None:
+        if os.environ.get("THREADLINE_TEST_KEEP_STACK") != "1":
+            stop_components(self.started)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous fixture code, whatever loop is around."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def short_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def _threadline_servers() -> Iterator[_StartedServers]:
+    servers = _StartedServers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(_threadline_servers: _StartedServers) -> str:
+    """SQLAlchemy URL of the `postgres` maintenance database on the shared server."""
+    _threadline_servers.ensure("postgres")
+    return "postgresql+asyncpg://threadline:threadline@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def redis_url(_threadline_servers: _StartedServers) -> str:
+    _threadline_servers.ensure("redis")
+    return "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(_threadline_servers: _StartedServers) -> str:
+    _threadline_servers.ensure("kafka")
+    return "127.0.0.1:9092"
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return f"t{short_id()}"
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A new empty database for this test; dropped (connections and all) afterwards."""
+    name = f"test_{short_id()}"
+    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    _run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        _run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def redis_db_url(redis_url: str) -> str:
+    """A Redis logical database of its own for this test, flushed before it starts."""
+    url = redis_url.rsplit("/", 1)[0] + f"/{next(_redis_databases)}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
+@pytest_asyncio.fixture
+async def kafka_topic(kafka_bootstrap: str) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """A factory: `await kafka_topic(partitions=1)` creates a unique topic, deleted afterwards."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    created: list[str] = []
+
+    async def create(partitions: int = 1, prefix: str = "test") -> str:
+        name = f"{prefix}.{short_id()}"
+        await admin.create_topics([NewTopic(name, partitions, replication_factor=1)])
+        created.append(name)
+        return name
+
+    try:
+        yield create
+    finally:
+        if created:
+            await admin.delete_topics(created)
+        await admin.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that needs a real server `integration`, so `-m "not integration"` works."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & (_SERVER_FIXTURES | _ISOLATING_FIXTURES) and "e2e" not in item.keywords:
+            item.add_marker(pytest.mark.integration)
