@@ -1,0 +1,57 @@
+"""The native tool runs a real server: start once, reuse after, stop only what it started."""
+
+from __future__ import annotations
+
+import pytest
+
+from threadline_native.component import Context
+from threadline_native.components.redis import Redis
+from threadline_native.net import free_port, redis_ping
+from threadline_native.stack import State, ensure_up, status, stop_components
+
+pytestmark = pytest.mark.integration
+
+
+def test_up_is_idempotent_and_down_stops_what_up_started(scratch_context: Context) -> None:
+    class PrivateRedis(Redis):
+        port = free_port()
+
+    redis = PrivateRedis(scratch_context)
+    assert status(redis).state is State.STOPPED
+    try:
+        assert ensure_up([redis], progress=False) == [redis]
+        first = status(redis)
+        assert first.state is State.RUNNING
+        assert redis_ping(redis.port)
+
+        # A second `up` starts nothing and keeps the same process.
+        assert ensure_up([redis], progress=False) == []
+        assert status(redis).pid == first.pid
+        assert scratch_context.layout.log_file("redis").read_text()
+    finally:
+        stopped = stop_components([redis])
+    assert stopped == [redis]
+    assert status(redis).state is State.STOPPED
+    assert not redis_ping(redis.port)
+
+
+def test_down_leaves_alone_a_server_it_did_not_start(scratch_context: Context) -> None:
+    class PrivateRedis(Redis):
+        port = free_port()
+
+    owner, bystander = PrivateRedis(scratch_context), None
+    try:
+        ensure_up([owner], progress=False)
+        # Another checkout (other state dir) finds the server already answering and reuses it.
+        bystander = PrivateRedis(
+            Context(
+                layout=type(scratch_context.layout)(scratch_context.layout.root / "other"),
+                versions=scratch_context.versions,
+            )
+        )
+        assert ensure_up([bystander], progress=False) == []
+        assert status(bystander).state is State.REUSED
+        assert stop_components([bystander]) == []
+        assert redis_ping(owner.port)
+    finally:
+        stop_components([owner])
