@@ -4,7 +4,8 @@ Every backend's config lives once, in deploy/compose/<component>/. Inside the co
 backend reaches another by its service name (`tempo:4417`); natively all of them listen on
 loopback. Internal ports are already unique across the stack in both modes, so replacing the
 service name with 127.0.0.1 is the whole address translation. Container paths (`/var/lib/...`)
-become directories under the project's git-ignored state directory.
+become directories under the project's git-ignored state directory, and listeners bound to
+0.0.0.0 inside a container bind 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _HOST_PORT = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, SERVICE_HOSTS)
 def localize(text: str, *, paths: Mapping[str, Path] | None = None) -> str:
     """The config text with `<service>:<port>` on loopback and container paths made local."""
     text = _HOST_PORT.sub(r"127.0.0.1:\2", text)
+    # A container listens on all its interfaces; a native process listens on loopback only.
+    text = text.replace("0.0.0.0", "127.0.0.1")
     # Longest first, so /var/lib/x/y is not half-replaced by a mapping of /var/lib/x.
     for container_path, local_path in sorted((paths or {}).items(), key=lambda kv: -len(kv[0])):
         text = text.replace(container_path, str(local_path))

@@ -7,6 +7,12 @@ from threadline_native.gobuild import GoBuild
 from threadline_native.localconfig import write_localized
 from threadline_native.process import Launch
 
+UI_PLACEHOLDER = (
+    "<!doctype html><title>Alertmanager</title><p>This Alertmanager was built from its Go module"
+    " without the web UI. The API is at <a href=/api/v2/alerts>/api/v2/alerts</a>; Grafana shows"
+    " alerts too.</p>\n"
+)
+
 
 class Alertmanager(GoServer):
     name = "alertmanager"
@@ -26,6 +32,9 @@ class Alertmanager(GoServer):
             version=f"v{version}",
             binaries={"alertmanager": "./cmd/alertmanager", "amtool": "./cmd/amtool"},
             version_vars={"github.com/prometheus/common/version.Version": version},
+            # The web UI is built with npm and embedded from ui/app/dist, which the module zip
+            # leaves out; a placeholder page keeps the embed valid. The API is complete.
+            placeholders={"ui/app/dist/index.html": UI_PLACEHOLDER},
         )
 
     def write_config(self) -> None:

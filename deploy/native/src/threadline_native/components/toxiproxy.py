@@ -31,5 +31,11 @@ class Toxiproxy(GoServer):
     def launch(self) -> Launch:
         # Proxies are created by the drills through the API; none exist at start.
         return Launch(
-            argv=[str(self.binary("toxiproxy-server")), "-host", "127.0.0.1", "-port", str(self.port)]
+            argv=[
+                str(self.binary("toxiproxy-server")),
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(self.port),
+            ]
         )

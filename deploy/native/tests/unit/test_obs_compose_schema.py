@@ -1,0 +1,73 @@
+"""`docker compose config` would accept compose.yaml: it is valid against the Compose Spec."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema in the dev group
+import pytest
+import yaml
+
+from threadline_native.paths import find_project_root
+from threadline_native.versions import load_versions
+
+ROOT = find_project_root(Path(__file__).parent)
+COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
+# A copy of compose-spec.json sits next to the project checkout (not in it).
+SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}")
+
+
+def interpolate(text: str, values: dict[str, str]) -> str:
+    """Replace ${VAR}, ${VAR:-default} and ${VAR:?message} as compose does with an env file."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in values:
+            raise KeyError(f"compose.yaml uses ${{{name}}}, which deploy/versions.env lacks")
+        return values[name]
+
+    return _VARIABLE.sub(replace, text.replace("$$", "\0")).replace("\0", "$")
+
+
+def compose_document() -> dict[str, Any]:
+    values = load_versions(ROOT / "deploy" / "versions.env")
+    document: dict[str, Any] = yaml.safe_load(interpolate(COMPOSE.read_text(), values))
+    return document
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    if not SCHEMA.is_file():
+        pytest.skip(f"the Compose Specification schema is not at ../shared/schemas ({SCHEMA.name})")
+    loaded: dict[str, Any] = json.loads(SCHEMA.read_text())
+    return loaded
+
+
+def test_compose_file_is_valid_against_the_compose_specification(schema: dict[str, Any]) -> None:
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(compose_document()), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_every_container_has_a_healthcheck_a_memory_limit_and_loopback_ports() -> None:
+    for name, service in compose_document()["services"].items():
+        assert "test" in service.get("healthcheck", {}), f"{name} has no healthcheck"
+        assert "mem_limit" in service, f"{name} has no memory limit"
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_every_dependency_waits_for_health() -> None:
+    for name, service in compose_document()["services"].items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
+
+
+def test_interpolation_fails_loudly_on_an_unpinned_variable() -> None:
+    with pytest.raises(KeyError, match="NOPE"):
+        interpolate("image: x:${NOPE:?set it}", {})
