@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from observability.redaction import Redactor
+
 __all__ = [
     "Check",
     "CheckResult",
@@ -26,6 +28,7 @@ __all__ = [
 Probe = Literal["liveness", "readiness", "startup"]
 CheckFunction = Callable[[], Awaitable[Any]]
 ReadinessListener = Callable[[bool], None]
+_REDACTOR = Redactor()
 
 
 class CheckState(StrEnum):
@@ -210,7 +213,9 @@ class HealthRegistry:
                 check, CheckState.TIMEOUT, started, f"no answer in {check.timeout}s"
             )
         except Exception as error:
-            result = self._make(check, CheckState.FAIL, started, f"{type(error).__name__}: {error}")
+            # Driver errors quote connection strings; the body is served to anyone who asks.
+            message = _REDACTOR.text(f"{type(error).__name__}: {error}")
+            result = self._make(check, CheckState.FAIL, started, message)
         else:
             result = self._make(check, CheckState.OK, started, None)
         self._cache[check.name] = _Cached(result=result, at=self._clock())

@@ -56,10 +56,14 @@ KafkaHeaders = Sequence[tuple[str, bytes | None]]
 class ConsumerRecordLike(Protocol):
     """What `consume_span` reads from an ``aiokafka.ConsumerRecord``."""
 
-    topic: str
-    partition: int
-    offset: int
-    headers: KafkaHeaders
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def headers(self) -> KafkaHeaders: ...
 
 
 def inject_headers(

@@ -37,7 +37,8 @@ _SENSITIVE_TEXT = (
     (
         re.compile(
             r"""(?P<key>["']?[\w-]*(?:password|passwd|secret|token|api[-_]?key|authorization|cookie)"""
-            r"""[\w-]*["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,;&}]+)""",
+            r"""[\w-]*["']?\s*[:=]\s*)"""
+            r"""(?P<value>(?:(?:Bearer|Basic|Digest)\s+)?(?:"[^"]*"|'[^']*'|[^\s,;&}]+))""",
             re.IGNORECASE,
         ),
         r"\g<key>" + REDACTED,
