@@ -1,0 +1,1 @@
+"""The HTTP edge: routes, wire schemas, dependencies and the one error mapping."""

@@ -1,0 +1,88 @@
+"""What routes receive: the wired services, a unit of work, the authenticated caller.
+
+Everything here comes from the `Services` the lifespan built (main.py); nothing is global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException
+
+from user_service.adapters.cache import RedisUserCache
+from user_service.adapters.keys import KeyRing
+from user_service.adapters.passwords import Argon2PasswordHasher
+from user_service.adapters.throttle import RedisLoginThrottle
+from user_service.adapters.tokens import JwtIssuer, JwtVerifier
+from user_service.adapters.unit_of_work import SqlUnitOfWork
+from user_service.domain.access import Principal
+from user_service.domain.errors import InvalidTokenError
+from user_service.service_layer.ports import Clock, UnitOfWork, UserEvents
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The adapters one process shares between requests, built and closed by the lifespan."""
+
+    engine: AsyncEngine
+    cache: RedisUserCache
+    hasher: Argon2PasswordHasher
+    keys: KeyRing
+    issuer: JwtIssuer
+    verifier: JwtVerifier
+    throttle: RedisLoginThrottle
+    events: UserEvents
+    clock: Clock
+
+
+async def _services(request: Request) -> Services:
+    services: Services = request.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+async def _unit_of_work(services: ServicesDep) -> UnitOfWork:
+    # Cheap to build: it borrows a pooled connection only when entered, so a cache hit never
+    # touches the database.
+    return SqlUnitOfWork(services.engine)
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work)]
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /v1/auth/token.")
+
+
+async def _principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise InvalidTokenError("a bearer access token is required")
+    return services.verifier.verify(credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+async def _client_address(request: Request) -> str:
+    # uvicorn has already applied X-Forwarded-For from trusted proxies (--forwarded-allow-ips).
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(_client_address)]
+
+
+async def require_json(request: Request) -> None:
+    """415 for a body that is not JSON, before anything tries to parse it."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise HTTPException(415, "send the body as application/json")

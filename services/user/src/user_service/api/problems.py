@@ -1,0 +1,168 @@
+"""Every error leaves as application/problem+json (RFC 9457), mapped here and nowhere else.
+
+Domain errors, validation errors, the router's own 404/405 and anything unexpected (500,
+logged with its trace, never described to the caller) all go through `problem_response`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from user_service.api.schemas import Problem
+from user_service.domain import errors
+
+_log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+
+# status -> (type slug, title)
+_KINDS: Final[dict[int, tuple[str, str]]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid request"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+_DOMAIN_STATUS: Final[dict[type[errors.DomainError], int]] = {
+    errors.UserNotFoundError: 404,
+    errors.EmailTakenError: 409,
+    errors.PasswordPolicyError: 422,
+    errors.InvalidCursorError: 422,
+    errors.InvalidCredentialsError: 401,
+    errors.InvalidTokenError: 401,
+    errors.ForbiddenError: 403,
+    errors.RateLimitedError: 429,
+}
+
+
+class ProblemResponse(Response):
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    field_errors: Iterable[Mapping[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemResponse:
+    slug, title = _KINDS.get(status, ("http-error", "HTTP error"))
+    body: dict[str, Any] = {
+        "type": f"urn:threadline:problem:{slug}",
+        "title": title,
+        "status": status,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    if field_errors is not None:
+        body["errors"] = list(field_errors)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def problem_openapi(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entry documenting these problem statuses on a route."""
+    return {
+        status: {
+            "description": _KINDS[status][1],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def _domain_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, errors.DomainError)
+    status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
+    headers: dict[str, str] = {}
+    field_errors = None
+    if isinstance(error, errors.InvalidTokenError):
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    elif isinstance(error, errors.RateLimitedError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    elif isinstance(error, errors.PasswordPolicyError):
+        field_errors = [{"detail": error.reason, "pointer": "#/password"}]
+    elif isinstance(error, errors.InvalidCursorError):
+        field_errors = [{"detail": str(error), "parameter": "cursor"}]
+    return problem_response(status, str(error), field_errors=field_errors, headers=headers)
+
+
+def _field_error(error: Mapping[str, Any]) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ())]
+    where, path = (location[0], location[1:]) if location else ("body", [])
+    message = str(error.get("msg", "invalid value"))
+    if error.get("type") == "json_invalid":
+        return {"detail": message, "pointer": "#"}
+    if where == "body":
+        # RFC 6901: '~' and '/' inside a member name are escaped.
+        escaped = (part.replace("~", "~0").replace("/", "~1") for part in path)
+        return {"detail": message, "pointer": "#/" + "/".join(escaped) if path else "#"}
+    return {"detail": message, "parameter": path[0] if path else where}
+
+
+def _validation_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return problem_response(
+        422,
+        "the request does not match the schema; see `errors`",
+        field_errors=[_field_error(item) for item in error.errors()],
+    )
+
+
+def _http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    detail = error.detail if isinstance(error.detail, str) else None
+    return problem_response(error.status_code, detail, headers=error.headers)
+
+
+def _unexpected_error(_: Request, error: Exception) -> Response:
+    _log.error("unhandled error", exc_info=error)
+    return problem_response(500)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def register_problem_schema(app: FastAPI) -> None:
+    """Put `Problem` into the OpenAPI components that `problem_openapi` refers to."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop(
+                    "$defs", {}
+                )
+            )
+            components["Problem"] = Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            components["Problem"].pop("$defs", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,42 @@
+"""/v1/admin: what only admins may do."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends
+
+from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.problems import problem_openapi
+from user_service.api.schemas import UserAccountUpdate, UserPublic
+from user_service.domain.users import Role
+from user_service.service_layer import users
+from user_service.service_layer.users import AccountChanges
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.patch(
+    "/users/{user_id}",
+    dependencies=[Depends(require_json)],
+    responses=problem_openapi(401, 403, 404, 413, 415, 422),
+)
+async def update_account(
+    user_id: uuid.UUID,
+    body: UserAccountUpdate,
+    uow: UnitOfWorkDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+) -> UserPublic:
+    """Change a user's role or deactivate them (an inactive user cannot get a token)."""
+    user = await users.update_account(
+        uow=uow,
+        cache=services.cache,
+        clock=services.clock,
+        principal=principal,
+        user_id=user_id,
+        changes=AccountChanges(
+            role=Role(body.role) if body.role else None, is_active=body.is_active
+        ),
+    )
+    return UserPublic.from_user(user)

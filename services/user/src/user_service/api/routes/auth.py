@@ -1,0 +1,60 @@
+"""/v1/auth/token and /.well-known/jwks.json: issuing access tokens and the keys to check them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+
+from user_service.api.deps import ClientAddressDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.problems import problem_openapi
+from user_service.api.schemas import JwkSet, TokenRequest, TokenResponse
+from user_service.service_layer.auth import issue_token
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/v1/auth/token",
+    dependencies=[Depends(require_json)],
+    responses={
+        **problem_openapi(401, 413, 415, 422),
+        429: {
+            **problem_openapi(429)[429],
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+    },
+)
+async def token(
+    body: TokenRequest,
+    response: Response,
+    uow: UnitOfWorkDep,
+    services: ServicesDep,
+    client: ClientAddressDep,
+) -> TokenResponse:
+    """Trade an email and a password for a short-lived access token (EdDSA-signed JWT)."""
+    issued = await issue_token(
+        uow=uow,
+        hasher=services.hasher,
+        issuer=services.issuer,
+        throttle=services.throttle,
+        events=services.events,
+        email=body.email,
+        password=body.password.get_secret_value(),
+        client=client,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(access_token=issued.token, expires_in=issued.expires_in_seconds)
+
+
+@router.get("/.well-known/jwks.json", response_model=JwkSet)
+async def jwks(services: ServicesDep, response: Response) -> dict[str, Any]:
+    """The public keys that verify access tokens; pick one by the token's `kid`."""
+    # Short enough that a rotated-in key reaches verifiers well before it signs anything.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return services.keys.jwks()

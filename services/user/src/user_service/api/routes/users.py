@@ -1,0 +1,120 @@
+"""/v1/users: register, read, list, change and delete users."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.problems import problem_openapi
+from user_service.api.schemas import (
+    CURSOR_MAX_LENGTH,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    UserCreate,
+    UserPage,
+    UserPublic,
+    UserUpdate,
+)
+from user_service.service_layer import users
+from user_service.service_layer.users import ProfileChanges
+
+router = APIRouter(prefix="/v1/users", tags=["users"])
+
+_AUTH = (401, 422)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_json)],
+    responses=problem_openapi(409, 413, 415, 422),
+)
+async def register(
+    body: UserCreate, response: Response, uow: UnitOfWorkDep, services: ServicesDep
+) -> UserPublic:
+    """Register a user (no token needed); the email must not be registered yet, in any case."""
+    user = await users.register_user(
+        uow=uow,
+        hasher=services.hasher,
+        clock=services.clock,
+        events=services.events,
+        email=body.email,
+        full_name=body.full_name,
+        password=body.password.get_secret_value(),
+    )
+    response.headers["Location"] = f"{router.prefix}/{user.id}"
+    return UserPublic.from_user(user)
+
+
+@router.get("", responses=problem_openapi(*_AUTH, 403))
+async def list_users(
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=CURSOR_MAX_LENGTH)] = None,
+) -> UserPage:
+    """A page of users in registration order (admins only)."""
+    page = await users.list_users(uow=uow, principal=principal, cursor=cursor, limit=limit)
+    return UserPage(
+        items=[UserPublic.from_user(user) for user in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/me", responses=problem_openapi(*_AUTH, 404))
+async def read_me(uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep) -> UserPublic:
+    """The caller's own record."""
+    user = await users.get_user(
+        uow=uow, cache=services.cache, principal=principal, user_id=principal.user_id
+    )
+    return UserPublic.from_user(user)
+
+
+@router.get("/{user_id}", responses=problem_openapi(*_AUTH, 404))
+async def read_user(
+    user_id: uuid.UUID, uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep
+) -> UserPublic:
+    """One user: yourself, or anyone for an admin; anyone else's id answers 404."""
+    user = await users.get_user(uow=uow, cache=services.cache, principal=principal, user_id=user_id)
+    return UserPublic.from_user(user)
+
+
+@router.patch(
+    "/{user_id}",
+    dependencies=[Depends(require_json)],
+    responses=problem_openapi(*_AUTH, 404, 409, 413, 415),
+)
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    uow: UnitOfWorkDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+) -> UserPublic:
+    """Change your email, name or password (an admin: anyone's)."""
+    user = await users.update_profile(
+        uow=uow,
+        cache=services.cache,
+        hasher=services.hasher,
+        clock=services.clock,
+        principal=principal,
+        user_id=user_id,
+        changes=ProfileChanges(
+            email=body.email,
+            full_name=body.full_name,
+            password=body.password.get_secret_value() if body.password else None,
+        ),
+    )
+    return UserPublic.from_user(user)
+
+
+@router.delete(
+    "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_openapi(*_AUTH, 404)
+)
+async def delete_user(
+    user_id: uuid.UUID, uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep
+) -> None:
+    """Delete yourself (an admin: anyone)."""
+    await users.delete_user(uow=uow, cache=services.cache, principal=principal, user_id=user_id)

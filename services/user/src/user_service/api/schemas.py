@@ -1,0 +1,159 @@
+"""Wire schemas: what callers send and receive. Tables live in adapters/tables.py.
+
+Unknown fields are refused (422 naming the field), strings are bounded, and a field a caller
+must not set — role, active flag, order statistics — is absent from what that caller sends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    StringConstraints,
+)
+
+from user_service.adapters.tables import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
+from user_service.domain.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from user_service.domain.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from user_service.domain.users import User
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+CURSOR_MAX_LENGTH = 64
+
+
+def _bounded_email(email: str) -> str:
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValueError(f"an email address has at most {EMAIL_MAX_LENGTH} characters")
+    return email
+
+
+# EmailStr normalises (the domain part lowercased, Unicode NFC); uniqueness is case-insensitive.
+Email = Annotated[
+    EmailStr,
+    AfterValidator(_bounded_email),
+    Field(examples=["ada@example.com"], json_schema_extra={"maxLength": EMAIL_MAX_LENGTH}),
+]
+FullName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=FULL_NAME_MAX_LENGTH),
+    Field(examples=["Ada Lovelace"]),
+]
+NewPassword = Annotated[
+    SecretStr,
+    Field(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        description="At least 12 characters and 5 different ones; not a common password, "
+        "not containing the email address. No composition rules.",
+    ),
+]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserCreate(_Input):
+    email: Email
+    full_name: FullName
+    password: NewPassword
+
+
+class UserUpdate(_Input):
+    """Fields left out stay as they are."""
+
+    email: Email | None = None
+    full_name: FullName | None = None
+    password: NewPassword | None = None
+
+
+class UserAccountUpdate(_Input):
+    """What an admin may change about any account."""
+
+    role: Literal["user", "admin"] | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(BaseModel):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: Literal["user", "admin"]
+    is_active: bool
+    order_count: int = Field(ge=0, description="Orders placed (from the order service's events).")
+    total_spent_cents: int = Field(ge=0, description="Total of those orders, in cents.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_user(cls, user: User) -> UserPublic:
+        return cls(
+            id=user.id,
+            email=user.email,
+            full_name=user.full_name,
+            role=user.role.value,
+            is_active=user.is_active,
+            order_count=user.stats.order_count,
+            total_spent_cents=user.stats.total_spent_cents,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class UserPage(BaseModel):
+    items: list[UserPublic]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class TokenRequest(_Input):
+    email: Email
+    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class Jwk(BaseModel):
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JwkSet(BaseModel):
+    keys: list[Jwk]
+
+
+class ProblemFieldError(BaseModel):
+    """One bad input: `pointer` (RFC 6901, into the JSON body) or `parameter` (query or path)."""
+
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:threadline:problem:not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None

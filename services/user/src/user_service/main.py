@@ -1,0 +1,180 @@
+"""Composition root: `create_app` wires the service, its lifespan builds and closes everything.
+
+Nothing here is module-global: `serve()` builds settings and telemetry, `create_app` the app,
+and the lifespan the engine, Redis client, keys and adapters, which routes receive through
+the `Annotated` dependencies of api/deps.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from observability import Telemetry, setup
+from observability.fastapi import instrument_app
+from observability.fastapi import serve as serve_app
+from observability.redis import instrument_redis
+from observability.sqlalchemy import instrument_engine
+from user_service.adapters.cache import RedisUserCache
+from user_service.adapters.database import create_engine
+from user_service.adapters.events import MetricUserEvents
+from user_service.adapters.keys import KeyRing
+from user_service.adapters.migrations import require_head
+from user_service.adapters.passwords import Argon2PasswordHasher
+from user_service.adapters.throttle import Limit, RedisLoginThrottle
+from user_service.adapters.tokens import JwtIssuer, JwtVerifier
+from user_service.api.deps import Services
+from user_service.api.middleware.body_limit import BodyLimitMiddleware
+from user_service.api.problems import install_problem_handlers, register_problem_schema
+from user_service.api.routes import admin, auth, users
+from user_service.settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_keys(settings: Settings) -> KeyRing:
+    if settings.signing_keys_pem:
+        return KeyRing.from_pems(pem.get_secret_value() for pem in settings.signing_keys_pem)
+    return KeyRing.load_or_create(settings.signing_keys_dir)
+
+
+def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
+    """The FastAPI app; its lifespan connects to PostgreSQL and Redis when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            services = await _build_services(settings, telemetry, stack)
+            # Issue 5 starts the orders.v1 consumer here, as one more entry on `stack`, so it
+            # stops (and commits its offsets) before the engine it writes through is disposed.
+            yield {"services": services}
+
+    app = FastAPI(
+        title="Threadline user service",
+        version=version("user-service"),
+        summary="Users, their passwords and access tokens (EdDSA JWTs, JWKS published).",
+        lifespan=lifespan,
+    )
+    app.include_router(users.router)
+    app.include_router(admin.router)
+    app.include_router(auth.router)
+    install_problem_handlers(app)
+    register_problem_schema(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Added last, so it is outermost: the span and the RED observation cover everything.
+    instrument_app(app, telemetry)
+    return app
+
+
+async def _build_services(
+    settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
+) -> Services:
+    engine = create_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+    stack.push_async_callback(engine.dispose)
+    instrument_engine(engine, telemetry, pool_name="users")
+    if settings.require_migrated_database:
+        await require_head(engine)
+
+    redis: Redis = Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        # Retrying would double the time a read waits for a Redis that is gone.
+        retry_on_timeout=False,
+    )
+    stack.push_async_callback(redis.aclose)
+    instrument_redis(redis, telemetry)
+
+    async def postgres_answers() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def redis_answers() -> None:
+        await redis.ping()
+
+    telemetry.health.add_check("postgres", postgres_answers)
+    # Reads work without Redis (they fall back to PostgreSQL), so its failure is reported in
+    # /readyz but does not take the instance out of rotation.
+    telemetry.health.add_check("redis", redis_answers, critical=False)
+
+    keys = await asyncio.to_thread(load_keys, settings)
+    hasher = await asyncio.to_thread(
+        Argon2PasswordHasher,
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hashing_concurrency,
+    )
+    metrics = telemetry.metrics
+    return Services(
+        engine=engine,
+        cache=RedisUserCache(
+            redis,
+            observer=metrics,
+            ttl_seconds=settings.cache_ttl_seconds,
+            ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
+            negative_ttl_seconds=settings.cache_negative_ttl_seconds,
+            retry_after_seconds=settings.cache_retry_after_seconds,
+        ),
+        hasher=hasher,
+        keys=keys,
+        issuer=JwtIssuer(
+            keys=keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.access_token_ttl_seconds,
+            clock=utc_now,
+        ),
+        verifier=JwtVerifier(
+            keys=keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+            clock=utc_now,
+        ),
+        throttle=RedisLoginThrottle(
+            redis,
+            observer=metrics,
+            per_email=Limit(
+                settings.token_rate_limit_per_email, settings.token_rate_limit_window_seconds
+            ),
+            per_client=Limit(
+                settings.token_rate_limit_per_client, settings.token_rate_limit_window_seconds
+            ),
+        ),
+        events=MetricUserEvents(metrics),
+        clock=utc_now,
+    )
+
+
+async def serve(settings: Settings | None = None) -> None:
+    """Run the service until SIGTERM, then drain in-flight requests, flush and return."""
+    settings = settings or Settings()
+    telemetry = setup(settings)
+    app = create_app(settings, telemetry)
+    await serve_app(
+        app,
+        telemetry,
+        host=settings.host,
+        port=settings.port,
+        loop="none",
+        http="httptools",
+        proxy_headers=True,
+        server_header=False,
+    )

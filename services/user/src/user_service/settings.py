@@ -1,0 +1,71 @@
+"""Every setting of the user service, from `USER_*` environment variables.
+
+Observability settings are inherited (`USER_LOG_LEVEL`, `USER_ADMIN_PORT`, ...) and the
+standard `OTEL_*` variables are honoured under their own names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from observability.settings import ObservabilitySettings
+
+
+class Settings(ObservabilitySettings):
+    model_config = SettingsConfigDict(
+        env_prefix="USER_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    default_service_name: ClassVar[str] = "user"
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    admin_port: int = Field(default=9101, ge=0, le=65535)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # Seconds uvicorn keeps a drained connection's in-flight request before giving up on it.
+    shutdown_request_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    # PostgreSQL
+    database_url: SecretStr = SecretStr(
+        "postgresql+asyncpg://threadline:threadline@127.0.0.1:5432/users"
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=5000, gt=0)
+
+    # Redis: cache and login throttle
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    cache_ttl_seconds: float = Field(default=300.0, gt=0)
+    cache_ttl_jitter_ratio: float = Field(default=0.1, ge=0, lt=1)
+    cache_negative_ttl_seconds: float = Field(default=30.0, gt=0)
+    cache_retry_after_seconds: float = Field(default=1.0, ge=0)
+    token_rate_limit_per_email: int = Field(default=10, ge=1)
+    token_rate_limit_per_client: int = Field(default=60, ge=1)
+    token_rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    # Access tokens
+    jwt_issuer: str = "threadline-user"
+    jwt_audience: str = "threadline"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0)
+    # Ed25519 keys: from PEM strings when given (the first signs), else from this directory,
+    # where a first key is generated on first start.
+    signing_keys_dir: Path = Path(".threadline/state/user/keys")
+    signing_keys_pem: list[SecretStr] = Field(default_factory=list)
+
+    # argon2id, for 2 cores: OWASP's 19 MiB / t=2 / p=1 point, at most 2 hashes at once (one
+    # per core). Raising them is safe at any time: old hashes are upgraded at the next login.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hashing_concurrency: int = Field(default=2, ge=1)
+
+    # Startup
+    require_migrated_database: bool = True
