@@ -1,0 +1,43 @@
+"""The transactional outbox: events are rows written with the change they announce.
+
+The row keeps the W3C trace context of the transaction that wrote it, so the relay can
+publish the event as part of the request's trace even though it runs later, elsewhere.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import propagate
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from order_service.adapters.event_codec import event_type, to_message
+from order_service.adapters.tables import outbox
+from order_service.domain.events import OrderEvent
+from threadline_contracts import EVENT_CONTENT_TYPE, ORDERS_TOPIC
+
+
+class SqlOutbox:
+    def __init__(self, connection: AsyncConnection, *, topic: str = ORDERS_TOPIC) -> None:
+        self._connection = connection
+        self._topic = topic
+        self.added = 0
+
+    async def add(self, event: OrderEvent) -> None:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        headers = {
+            **carrier,
+            "event-id": str(event.event_id),
+            "event-type": event_type(event),
+            "content-type": EVENT_CONTENT_TYPE,
+        }
+        await self._connection.execute(
+            insert(outbox).values(
+                event_id=event.event_id,
+                topic=self._topic,
+                key=str(event.order.user_id).encode(),
+                value=to_message(event).SerializeToString(),
+                headers=headers,
+            )
+        )
+        self.added += 1

@@ -1,0 +1,252 @@
+"""The outbox relay: publishes outbox rows to Kafka, then deletes them, in one transaction.
+
+Each pass claims the oldest rows with ``FOR UPDATE SKIP LOCKED`` (so two relays — two
+replicas of the service — never publish the same row), hands them all to the idempotent
+producer (``acks=all``), waits for every acknowledgement and only then deletes them and
+commits. A crash between the acknowledgement and the commit publishes a batch twice, never
+loses one: delivery is at least once and consumers de-duplicate on the `event-id` header.
+
+While Kafka is away the rows simply stay; the relay backs off exponentially (with jitter) up
+to ``backoff_max_seconds`` and reconnects with a fresh producer. Its backlog and the age of
+its oldest row are gauges (`outbox_backlog_events`, `outbox_oldest_event_age_seconds`).
+
+Each record gets a PRODUCER span whose parent is the trace context stored with the row — the
+request that created the order — so the consumer's span joins that same trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from observability import Telemetry
+from observability.kafka import extract_context, inject_headers
+from order_service.adapters.metrics import OrderMetrics
+
+_log = logging.getLogger(__name__)
+
+# The oldest rows first, skipping rows another relay holds right now.
+_CLAIM = text(
+    "SELECT sequence, topic, key, value, headers FROM outbox "
+    "ORDER BY sequence LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+_DELETE = text("DELETE FROM outbox WHERE sequence = ANY(:sequences)")
+_BACKLOG = text(
+    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox"
+)
+
+
+class Producer(Protocol):
+    """What the relay needs of an ``aiokafka.AIOKafkaProducer``."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        *,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Awaitable[Any]: ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        producer_factory: Callable[[], Producer],
+        prepare: Callable[[], Awaitable[None]],
+        telemetry: Telemetry,
+        metrics: OrderMetrics,
+        batch_size: int,
+        idle_poll_seconds: float,
+        publish_timeout_seconds: float,
+        backoff_initial_seconds: float,
+        backoff_max_seconds: float,
+        metrics_interval_seconds: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._producer_factory = producer_factory
+        self._prepare = prepare
+        self._tracer = telemetry.tracer("order_service.relay")
+        self._telemetry = telemetry
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._publish_timeout = publish_timeout_seconds
+        self._backoff = (backoff_initial_seconds, backoff_max_seconds)
+        self._metrics_interval = metrics_interval_seconds
+        self._producer: Producer | None = None
+        self._prepared = False
+        self._wakeup = asyncio.Event()
+        self._stop_requested = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
+    def wake(self) -> None:
+        """New rows were committed: publish now rather than at the next poll."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name="outbox-relay"),
+            asyncio.create_task(self._watch_backlog(), name="outbox-backlog"),
+        ]
+
+    async def stop(self, seconds_left: float) -> None:
+        """Publish what is left while time allows, finish the batch in flight, disconnect.
+
+        Rows still unpublished stay in the outbox for the next start: nothing is lost.
+        """
+        self._stop_requested.set()
+        self._wakeup.set()
+        relay, *others = self._tasks
+        for task in others:
+            task.cancel()
+        try:
+            async with asyncio.timeout(max(seconds_left - 1.0, 0.1)):
+                await asyncio.gather(relay, *others, return_exceptions=True)
+        except TimeoutError:
+            _log.warning("outbox relay did not finish its batch in the grace period")
+        await self._disconnect()
+
+    async def _run(self) -> None:
+        backoff = self._backoff[0]
+        while True:
+            try:
+                await self._connect()
+                published = await self.publish_batch()
+            except Exception as error:
+                self._metrics.outbox_publish_failures.inc()
+                _log.warning(
+                    "outbox relay cannot publish; backing off",
+                    extra={"error.type": type(error).__name__, "backoff_seconds": backoff},
+                )
+                await self._disconnect()
+                if self._stop_requested.is_set():
+                    return
+                await self._sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+                backoff = min(backoff * 2, self._backoff[1])
+                if self._stop_requested.is_set():
+                    return
+                continue
+            backoff = self._backoff[0]
+            if published < self._batch_size:
+                if self._stop_requested.is_set():
+                    return
+                await self._sleep(self._idle_poll)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep until ``seconds`` pass or `wake` is called, whichever comes first."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
+        self._wakeup.clear()
+
+    async def _connect(self) -> None:
+        if self._producer is not None:
+            return
+        if not self._prepared:
+            await self._prepare()
+            self._prepared = True
+        producer = self._producer_factory()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self._producer = producer
+        self._metrics.relay_connected.set(1)
+        _log.info("outbox relay connected to Kafka")
+
+    async def _disconnect(self) -> None:
+        producer, self._producer = self._producer, None
+        self._metrics.relay_connected.set(0)
+        if producer is None:
+            return
+        # stop() flushes; against a broker that is gone that could take request_timeout.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2.0):
+                await producer.stop()
+
+    async def publish_batch(self) -> int:
+        """Claim, publish and delete up to one batch of rows; the number published."""
+        assert self._producer is not None
+        started = time.perf_counter()
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(_CLAIM, {"limit": self._batch_size})).all()
+            if not rows:
+                return 0
+            spans, deliveries = [], []
+            for row in rows:
+                span, delivery = await self._send(row)
+                spans.append(span)
+                deliveries.append(delivery)
+            try:
+                async with asyncio.timeout(self._publish_timeout):
+                    await asyncio.gather(*deliveries)
+            except BaseException as error:
+                for span in spans:
+                    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                    span.end()
+                for row in rows:
+                    self._telemetry.metrics.kafka_message_produced(row.topic, ok=False)
+                raise
+            for span in spans:
+                span.end()
+            await connection.execute(_DELETE, {"sequences": [row.sequence for row in rows]})
+        for row in rows:
+            self._telemetry.metrics.kafka_message_produced(row.topic)
+        self._metrics.outbox_published.inc(len(rows))
+        self._metrics.relay_batch_seconds.observe(time.perf_counter() - started)
+        return len(rows)
+
+    async def _send(self, row: Any) -> tuple[Any, Awaitable[Any]]:
+        assert self._producer is not None
+        stored: dict[str, str] = row.headers
+        parent = extract_context([(key, value.encode()) for key, value in stored.items()])
+        span = self._tracer.start_span(
+            f"send {row.topic}",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row.topic,
+                "messaging.message.id": stored.get("event-id", ""),
+            },
+        )
+        headers = inject_headers(
+            [(key, value.encode()) for key, value in stored.items()],
+            context=set_span_in_context(span, parent),
+        )
+        delivery = await self._producer.send(row.topic, row.value, key=row.key, headers=headers)
+        return span, delivery
+
+    async def _watch_backlog(self) -> None:
+        while True:
+            try:
+                async with self._engine.connect() as connection:
+                    count, age = (await connection.execute(_BACKLOG)).one()
+                self._metrics.outbox_backlog.set(count)
+                self._metrics.outbox_oldest_age.set(float(age))
+            except Exception:
+                _log.warning("cannot read the outbox backlog", exc_info=True)
+            await asyncio.sleep(self._metrics_interval)

@@ -1,0 +1,32 @@
+"""`order-service`: serve or migrate.
+
+order-service [serve]    run the gRPC service (port 50051, admin 9102) and the outbox relay
+order-service migrate    apply the database migrations (and seed the product catalog)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+
+from order_service.adapters.migrations import upgrade_to_head
+from order_service.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="order-service", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the gRPC service and the outbox relay")
+    commands.add_parser("migrate", help="apply the database migrations")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    match args.command:
+        case None | "serve":
+            from order_service.main import serve  # noqa: PLC0415 - keep `migrate` light
+
+            asyncio.run(serve(settings))
+        case "migrate":
+            upgrade_to_head(settings.database_url.get_secret_value())
+            print("orders database: migrations applied")
+    return 0

@@ -1,0 +1,217 @@
+"""Composition root: `build` wires the service on an exit stack, `serve` runs it until SIGTERM.
+
+Nothing here is module-global. `build` takes the collaborators a test may want to replace
+(the user directory and the token verifier) as arguments; everything else it builds itself
+and registers for closing on the stack, in reverse order of building.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import grpc
+import httpx
+from aiokafka import AIOKafkaProducer
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from observability import Telemetry, setup
+from observability.grpc import add_health_servicer, server_interceptors
+from observability.httpx import instrument_client
+from observability.sqlalchemy import instrument_engine
+from order_service.adapters.circuit_breaker import CircuitBreaker
+from order_service.adapters.database import create_engine
+from order_service.adapters.kafka_topics import ensure_topics
+from order_service.adapters.metrics import OrderMetrics
+from order_service.adapters.migrations import require_head
+from order_service.adapters.relay import OutboxRelay
+from order_service.adapters.tokens import JwksTokenVerifier
+from order_service.adapters.unit_of_work import SqlUnitOfWork
+from order_service.adapters.user_directory import PEER, HttpUserDirectory
+from order_service.api.errors import ErrorMappingInterceptor
+from order_service.api.registration import SERVICE_NAME, add_order_service
+from order_service.api.servicer import OrderServicer
+from order_service.settings import Settings
+
+_log = logging.getLogger(__name__)
+
+REFLECTED_SERVICES: Final = (SERVICE_NAME, reflection.SERVICE_NAME, "grpc.health.v1.Health")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class OrderApp:
+    server: grpc.aio.Server
+    port: int
+    engine: AsyncEngine
+    relay: OutboxRelay | None
+    metrics: OrderMetrics
+
+
+def _relay(
+    settings: Settings, telemetry: Telemetry, engine: AsyncEngine, metrics: OrderMetrics
+) -> OutboxRelay:
+    def producer() -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id="order-outbox-relay",
+            # Idempotent and acknowledged by every in-sync replica: a retry inside the
+            # producer never duplicates or reorders a partition's records.
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+            request_timeout_ms=int(settings.relay_publish_timeout_seconds * 1000),
+        )
+
+    async def prepare() -> None:
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            {settings.orders_topic: settings.orders_topic_partitions},
+        )
+
+    return OutboxRelay(
+        engine=engine,
+        producer_factory=producer,
+        prepare=prepare,
+        telemetry=telemetry,
+        metrics=metrics,
+        batch_size=settings.relay_batch_size,
+        idle_poll_seconds=settings.relay_idle_poll_seconds,
+        publish_timeout_seconds=settings.relay_publish_timeout_seconds,
+        backoff_initial_seconds=settings.relay_backoff_initial_seconds,
+        backoff_max_seconds=settings.relay_backoff_max_seconds,
+        metrics_interval_seconds=settings.relay_metrics_interval_seconds,
+    )
+
+
+async def build(
+    settings: Settings,
+    telemetry: Telemetry,
+    stack: AsyncExitStack,
+    *,
+    user_service_transport: httpx.AsyncBaseTransport | None = None,
+) -> OrderApp:
+    """Build and start the gRPC server (and the relay); the stack stops and closes them."""
+    metrics = OrderMetrics(telemetry.metrics)
+    engine = create_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+    stack.push_async_callback(engine.dispose)
+    instrument_engine(engine, telemetry, pool_name="orders")
+    if settings.require_migrated_database:
+        await require_head(engine)
+
+    # One pooled client for the user service: JWKS and account checks share its connections.
+    http = httpx.AsyncClient(
+        base_url=settings.user_service_url,
+        limits=httpx.Limits(
+            max_connections=settings.http_pool_connections,
+            max_keepalive_connections=settings.http_pool_connections,
+        ),
+        transport=user_service_transport,
+    )
+    stack.push_async_callback(http.aclose)
+    instrument_client(http, telemetry, peer=PEER)
+    users = HttpUserDirectory(
+        http,
+        breaker=CircuitBreaker(
+            PEER,
+            failure_threshold=settings.breaker_failure_threshold,
+            reset_seconds=settings.breaker_reset_seconds,
+            observer=metrics,
+        ),
+        metrics=metrics,
+        attempts=settings.user_check_attempts,
+        attempt_timeout_seconds=settings.user_check_attempt_timeout_seconds,
+        backoff_initial_seconds=settings.user_check_backoff_initial_seconds,
+        backoff_max_seconds=settings.user_check_backoff_max_seconds,
+        backoff_jitter_seconds=settings.user_check_backoff_jitter_seconds,
+    )
+    verifier = JwksTokenVerifier(
+        http,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
+        ttl_seconds=settings.jwks_ttl_seconds,
+        min_refetch_seconds=settings.jwks_min_refetch_seconds,
+    )
+
+    relay = _relay(settings, telemetry, engine, metrics) if settings.relay_enabled else None
+    wake = relay.wake if relay is not None else None
+
+    servicer = OrderServicer(
+        uow_factory=lambda: SqlUnitOfWork(engine, on_outbox_commit=wake),
+        users=users,
+        verifier=verifier,
+        user_check_timeout_seconds=settings.user_check_timeout_seconds,
+        clock=utc_now,
+        new_id=uuid.uuid4,
+        metrics=metrics,
+        tracer=telemetry.tracer("order_service"),
+    )
+    server = grpc.aio.server(
+        # Observability outermost, so its span and metric see the status the mapping chose.
+        interceptors=[
+            *server_interceptors(telemetry),
+            ErrorMappingInterceptor(frozenset({SERVICE_NAME})),
+        ],
+        options=[
+            ("grpc.max_receive_message_length", settings.max_request_bytes),
+            ("grpc.so_reuseport", 0),
+        ],
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+    )
+    add_order_service(server, servicer)
+    add_health_servicer(server, telemetry, services=[SERVICE_NAME])
+    reflection.enable_server_reflection(REFLECTED_SERVICES, server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+
+    async def postgres_answers() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    telemetry.health.add_check("postgres", postgres_answers)
+    await server.start()
+    # Drain order: stop taking RPCs and finish those in flight (their outbox rows are then
+    # committed), then let the relay publish what it can and stop.
+    telemetry.lifecycle.on_drain("grpc", server.stop)
+    stack.push_async_callback(server.stop, None)
+    if relay is not None:
+
+        async def relay_connected() -> None:
+            if not relay.connected:
+                raise ConnectionError("the outbox relay is not connected to Kafka")
+
+        # Orders are accepted while Kafka is away (they wait in the outbox): reported only.
+        telemetry.health.add_check("kafka", relay_connected, critical=False)
+        relay.start()
+        telemetry.lifecycle.on_drain("outbox relay", relay.stop)
+        stack.push_async_callback(relay.stop, 5.0)
+    return OrderApp(server=server, port=port, engine=engine, relay=relay, metrics=metrics)
+
+
+async def serve(settings: Settings) -> None:
+    """Run the service until SIGTERM/SIGINT, then drain and exit."""
+    telemetry = setup(settings)
+    async with AsyncExitStack() as stack:
+        app = await build(settings, telemetry, stack)
+        telemetry.health.mark_started()
+        _log.info(
+            "order service listening",
+            extra={"grpc.port": app.port, "admin.port": settings.admin_port},
+        )
+        await telemetry.run_until_shutdown()

@@ -1,0 +1,70 @@
+"""Every setting of the order service, from `ORDER_*` environment variables.
+
+Observability settings are inherited (`ORDER_LOG_LEVEL`, `ORDER_ADMIN_PORT`, ...) and the
+standard `OTEL_*` variables are honoured under their own names.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from observability.settings import ObservabilitySettings
+
+
+class Settings(ObservabilitySettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ORDER_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    default_service_name: ClassVar[str] = "order"
+
+    # gRPC
+    host: str = "127.0.0.1"
+    port: int = Field(default=50051, ge=0, le=65535)
+    admin_port: int = Field(default=9102, ge=0, le=65535)
+    # Larger requests are refused by gRPC itself with RESOURCE_EXHAUSTED before any parsing.
+    max_request_bytes: int = Field(default=16 * 1024, gt=0)
+    max_concurrent_rpcs: int = Field(default=256, ge=1)
+
+    # PostgreSQL
+    database_url: SecretStr = SecretStr(
+        "postgresql+asyncpg://threadline:threadline@127.0.0.1:5432/orders"
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=5000, gt=0)
+    require_migrated_database: bool = True
+
+    # The user service: JWKS for access tokens, and the account check before an order.
+    user_service_url: str = "http://127.0.0.1:8000"
+    jwt_issuer: str = "threadline-user"
+    jwt_audience: str = "threadline"
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0)
+    jwks_ttl_seconds: float = Field(default=300.0, gt=0)
+    # An unknown `kid` refetches the JWKS at most this often, so forged kids cannot flood it.
+    jwks_min_refetch_seconds: float = Field(default=5.0, ge=0)
+    user_check_timeout_seconds: float = Field(default=2.0, gt=0)
+    user_check_attempt_timeout_seconds: float = Field(default=0.5, gt=0)
+    user_check_attempts: int = Field(default=3, ge=1)
+    user_check_backoff_initial_seconds: float = Field(default=0.05, ge=0)
+    user_check_backoff_max_seconds: float = Field(default=0.5, ge=0)
+    user_check_backoff_jitter_seconds: float = Field(default=0.05, ge=0)
+    http_pool_connections: int = Field(default=50, ge=1)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=5.0, gt=0)
+
+    # Kafka and the outbox relay
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    orders_topic: str = "orders.v1"
+    orders_topic_partitions: int = Field(default=3, ge=1)
+    relay_enabled: bool = True
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_idle_poll_seconds: float = Field(default=0.25, gt=0)
+    relay_publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    relay_backoff_initial_seconds: float = Field(default=0.2, gt=0)
+    relay_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    relay_metrics_interval_seconds: float = Field(default=1.0, gt=0)
