@@ -9,7 +9,7 @@ over a real gRPC channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -57,33 +57,49 @@ def orders_settings_factory(database_url: str) -> Callable[..., Settings]:
     return make
 
 
+StartOrders = Callable[..., Awaitable[RunningOrders]]
+
+
+@pytest_asyncio.fixture
+async def start_orders(
+    orders_settings_factory: Callable[..., Settings], user_service: FakeUserService
+) -> AsyncIterator[StartOrders]:
+    """A factory: `await start_orders(**settings)` runs the real server on a migrated database."""
+    async with AsyncExitStack() as stack:
+        migrated: set[str] = set()
+
+        async def start(**overrides: Any) -> RunningOrders:
+            settings = orders_settings_factory(**overrides)
+            url = settings.database_url.get_secret_value()
+            if url not in migrated:
+                await asyncio.to_thread(upgrade_to_head, url)
+                migrated.add(url)
+            telemetry, spans = in_memory_telemetry()
+            app = await build(
+                settings,
+                telemetry,
+                stack,
+                user_service_transport=httpx.MockTransport(user_service.handle),
+            )
+            telemetry.health.mark_started()
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
+            stack.push_async_callback(channel.close)
+            return RunningOrders(
+                app=app,
+                channel=channel,
+                stub=order_pb2_grpc.OrderServiceStub(channel),
+                telemetry=telemetry,
+                spans=spans,
+                settings=settings,
+                user_service=user_service,
+            )
+
+        yield start
+
+
 @pytest_asyncio.fixture
 async def running_orders(
-    orders_settings_factory: Callable[..., Settings],
-    user_service: FakeUserService,
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[RunningOrders]:
-    """The real order server on a fresh, migrated database; settings from `orders_overrides`."""
-    overrides = getattr(request, "param", {})
-    settings = orders_settings_factory(**overrides)
-    await asyncio.to_thread(upgrade_to_head, settings.database_url.get_secret_value())
-    telemetry, spans = in_memory_telemetry()
-    async with AsyncExitStack() as stack:
-        app = await build(
-            settings,
-            telemetry,
-            stack,
-            user_service_transport=httpx.MockTransport(user_service.handle),
-        )
-        telemetry.health.mark_started()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{app.port}")
-        stack.push_async_callback(channel.close)
-        yield RunningOrders(
-            app=app,
-            channel=channel,
-            stub=order_pb2_grpc.OrderServiceStub(channel),
-            telemetry=telemetry,
-            spans=spans,
-            settings=settings,
-            user_service=user_service,
-        )
+    start_orders: StartOrders, request: pytest.FixtureRequest
+) -> RunningOrders:
+    """The real order server (relay off); settings overrides by indirect parametrisation."""
+    return await start_orders(**getattr(request, "param", {}))

@@ -57,7 +57,7 @@ class OrderApp:
     metrics: OrderMetrics
 
 
-def _relay(
+def build_relay(
     settings: Settings, telemetry: Telemetry, engine: AsyncEngine, metrics: OrderMetrics
 ) -> OutboxRelay:
     def producer() -> AIOKafkaProducer:
@@ -150,11 +150,13 @@ async def build(
         min_refetch_seconds=settings.jwks_min_refetch_seconds,
     )
 
-    relay = _relay(settings, telemetry, engine, metrics) if settings.relay_enabled else None
+    relay = build_relay(settings, telemetry, engine, metrics) if settings.relay_enabled else None
     wake = relay.wake if relay is not None else None
 
     servicer = OrderServicer(
-        uow_factory=lambda: SqlUnitOfWork(engine, on_outbox_commit=wake),
+        uow_factory=lambda: SqlUnitOfWork(
+            engine, topic=settings.orders_topic, on_outbox_commit=wake
+        ),
         users=users,
         verifier=verifier,
         user_check_timeout_seconds=settings.user_check_timeout_seconds,

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from order_service.adapters.event_codec import event_type, to_message
 from order_service.adapters.tables import outbox
 from order_service.domain.events import OrderEvent
-from threadline_contracts import EVENT_CONTENT_TYPE, ORDERS_TOPIC
+from threadline_contracts import EVENT_CONTENT_TYPE
 
 
 class SqlOutbox:
-    def __init__(self, connection: AsyncConnection, *, topic: str = ORDERS_TOPIC) -> None:
+    def __init__(self, connection: AsyncConnection, *, topic: str) -> None:
         self._connection = connection
         self._topic = topic
         self.added = 0

@@ -23,8 +23,15 @@ class SqlUnitOfWork:
     catalog: SqlCatalog
     outbox: SqlOutbox
 
-    def __init__(self, engine: AsyncEngine, *, on_outbox_commit: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        topic: str,
+        on_outbox_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
+        self._topic = topic
         self._on_outbox_commit = on_outbox_commit
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
@@ -34,7 +41,7 @@ class SqlUnitOfWork:
         self._transaction = await self._connection.begin()
         self.orders = SqlOrderRepository(self._connection)
         self.catalog = SqlCatalog(self._connection)
-        self.outbox = SqlOutbox(self._connection)
+        self.outbox = SqlOutbox(self._connection, topic=self._topic)
         return self
 
     async def __aexit__(

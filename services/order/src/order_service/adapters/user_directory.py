@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Final
 
@@ -123,15 +124,22 @@ class HttpUserDirectory:
                 if last_error is not None:
                     reason = _retry_reason(last_error) or "error"
                     self._metrics.client_retries.labels(PEER, reason).inc()
+                attempt_timeout = min(left, self._attempt_timeout)
                 try:
-                    response = await self._client.get(
-                        url, headers=headers, timeout=min(left, self._attempt_timeout)
-                    )
-                    if response.status_code in RETRYABLE_STATUSES:
-                        raise _RetryableStatusError(response.status_code)
+                    # httpx times each phase (connect, read...); this bounds the attempt.
+                    async with asyncio.timeout(attempt_timeout):
+                        response = await self._client.get(
+                            url, headers=headers, timeout=attempt_timeout
+                        )
+                except TimeoutError as error:
+                    last_error = httpx.TimeoutException("the attempt ran out of time")
+                    raise last_error from error
                 except Exception as error:
                     last_error = error
                     raise
+                if response.status_code in RETRYABLE_STATUSES:
+                    last_error = _RetryableStatusError(response.status_code)
+                    raise last_error
                 if response.status_code == 200 and not _is_active(response):
                     return 404
                 return response.status_code

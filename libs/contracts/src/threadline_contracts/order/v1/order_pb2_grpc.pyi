@@ -8,24 +8,23 @@ Callers authenticate with the user service's access token in the `authorization`
 (BadRequest field violations, ErrorInfo, RetryInfo) in `grpc-status-details-bin`.
 """
 
+from collections import abc as _abc
+from grpc import aio as _aio
+from threadline_contracts.order.v1 import order_pb2 as _order_pb2
 import abc as _abc_1
+import grpc as _grpc
 import sys
 import typing as _typing
-from collections import abc as _abc
-
-import grpc as _grpc
-from grpc import aio as _aio
-
-from threadline_contracts.order.v1 import order_pb2 as _order_pb2
 
 if sys.version_info >= (3, 11):
     from typing import Self as _Self
 else:
-    from typing import Self as _Self
+    from typing_extensions import Self as _Self
 
 _T = _typing.TypeVar("_T")
 
 class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
+
 class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
     ...
 
@@ -37,18 +36,14 @@ class OrderServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> OrderServiceAsyncStub: ...
-    CreateOrder: _grpc.UnaryUnaryMultiCallable[
-        _order_pb2.CreateOrderRequest, _order_pb2.CreateOrderResponse
-    ]
+    CreateOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.CreateOrderRequest, _order_pb2.CreateOrderResponse]
     """Creates an order from catalog products; prices come from the catalog, never the caller.
     Idempotent per (caller, idempotency_key): a retry with the same request returns the same
     order; the same key with a different request fails with ALREADY_EXISTS.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.GetOrderRequest, _order_pb2.Order]
     """Returns one of the caller's orders; another user's order is NOT_FOUND."""
-    ListOrders: _grpc.UnaryUnaryMultiCallable[
-        _order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse
-    ]
+    ListOrders: _grpc.UnaryUnaryMultiCallable[_order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse]
     """The caller's orders, newest first, in pages."""
     CancelOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.CancelOrderRequest, _order_pb2.Order]
     """Cancels a created order; cancelling a cancelled order returns it unchanged."""
@@ -56,18 +51,14 @@ class OrderServiceStub:
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateOrder: _aio.UnaryUnaryMultiCallable[
-        _order_pb2.CreateOrderRequest, _order_pb2.CreateOrderResponse
-    ]  # type: ignore[assignment]
+    CreateOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.CreateOrderRequest, _order_pb2.CreateOrderResponse]  # type: ignore[assignment]
     """Creates an order from catalog products; prices come from the catalog, never the caller.
     Idempotent per (caller, idempotency_key): a retry with the same request returns the same
     order; the same key with a different request fails with ALREADY_EXISTS.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.GetOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Returns one of the caller's orders; another user's order is NOT_FOUND."""
-    ListOrders: _aio.UnaryUnaryMultiCallable[
-        _order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse
-    ]  # type: ignore[assignment]
+    ListOrders: _aio.UnaryUnaryMultiCallable[_order_pb2.ListOrdersRequest, _order_pb2.ListOrdersResponse]  # type: ignore[assignment]
     """The caller's orders, newest first, in pages."""
     CancelOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.CancelOrderRequest, _order_pb2.Order]  # type: ignore[assignment]
     """Cancels a created order; cancelling a cancelled order returns it unchanged."""
@@ -78,7 +69,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_pb2.CreateOrderRequest,
         context: _ServicerContext,
-    ) -> _order_pb2.CreateOrderResponse | _abc.Awaitable[_order_pb2.CreateOrderResponse]:
+    ) -> _typing.Union[_order_pb2.CreateOrderResponse, _abc.Awaitable[_order_pb2.CreateOrderResponse]]:
         """Creates an order from catalog products; prices come from the catalog, never the caller.
         Idempotent per (caller, idempotency_key): a retry with the same request returns the same
         order; the same key with a different request fails with ALREADY_EXISTS.
@@ -89,7 +80,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_pb2.GetOrderRequest,
         context: _ServicerContext,
-    ) -> _order_pb2.Order | _abc.Awaitable[_order_pb2.Order]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Returns one of the caller's orders; another user's order is NOT_FOUND."""
 
     @_abc_1.abstractmethod
@@ -97,7 +88,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_pb2.ListOrdersRequest,
         context: _ServicerContext,
-    ) -> _order_pb2.ListOrdersResponse | _abc.Awaitable[_order_pb2.ListOrdersResponse]:
+    ) -> _typing.Union[_order_pb2.ListOrdersResponse, _abc.Awaitable[_order_pb2.ListOrdersResponse]]:
         """The caller's orders, newest first, in pages."""
 
     @_abc_1.abstractmethod
@@ -105,9 +96,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _order_pb2.CancelOrderRequest,
         context: _ServicerContext,
-    ) -> _order_pb2.Order | _abc.Awaitable[_order_pb2.Order]:
+    ) -> _typing.Union[_order_pb2.Order, _abc.Awaitable[_order_pb2.Order]]:
         """Cancels a created order; cancelling a cancelled order returns it unchanged."""
 
-def add_OrderServiceServicer_to_server(
-    servicer: OrderServiceServicer, server: _grpc.Server | _aio.Server
-) -> None: ...
+def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
