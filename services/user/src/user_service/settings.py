@@ -27,8 +27,10 @@ class Settings(ObservabilitySettings):
     port: int = Field(default=8000, ge=0, le=65535)
     admin_port: int = Field(default=9101, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    # Seconds uvicorn keeps a drained connection's in-flight request before giving up on it.
-    shutdown_request_timeout_seconds: float = Field(default=15.0, gt=0)
+    # After SIGTERM, keep serving this long with /readyz already 503: requests that reached a
+    # connection but were not read yet are still answered, and a load balancer has time to
+    # notice. Kubernetes wants ~5 s here; 0.5 s covers a single host.
+    shutdown_drain_delay_seconds: float = Field(default=0.5, ge=0)
 
     # PostgreSQL
     database_url: SecretStr = SecretStr(
