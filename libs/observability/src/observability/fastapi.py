@@ -33,13 +33,25 @@ def instrument_app(
     """Trace every request as a SERVER span and record ``http_server_request_duration_seconds``.
 
     Health and metrics paths are excluded by default. Call before the app starts serving.
+    FastAPI's own OpenTelemetry support, which switches itself on once a global tracer provider
+    exists, is turned off for this app: it would add a second SERVER span and four operation
+    spans per request at about three times the cost (docs/benchmarks/observability.md).
     """
+    _disable_native_telemetry(app)
     app.add_middleware(
         ObservabilityMiddleware,
         tracer=telemetry.tracer("observability.asgi"),
         duration=telemetry.metrics.http_server_duration,
         excluded_paths=frozenset(excluded_paths),
     )
+
+
+def _disable_native_telemetry(app: Starlette) -> None:
+    # FastAPI keeps the `FastAPI(telemetry={...})` options in this dict and reads it per
+    # request; there is no public setter once the app exists.
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(tracing=False, metrics=False, logs=False, operation_spans=False)
 
 
 class _Server(uvicorn.Server):
