@@ -47,3 +47,15 @@ lint: setup ## ruff (lint + format check) and mypy --strict over the whole repo
 fmt: ## Format and autofix with ruff
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
+
+.PHONY: build-backends
+build-backends: setup ## Build (once; cached in .threadline/cache) every Go-built observability backend
+	@$(RUN) python -m threadline_native.build_backends
+
+.PHONY: rules-test
+rules-test: setup ## Unit-test the SLO recording and alerting rules with promtool
+	@$(RUN) pytest -q deploy/native/tests/unit/test_obs_slo_rules.py
+
+.PHONY: verify
+verify: setup ## Send traffic through every journey and prove each trace/log/metric link works
+	@$(RUN) python -m threadline_native.verify
