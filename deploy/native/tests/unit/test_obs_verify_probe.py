@@ -43,8 +43,10 @@ def collector() -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _service(resource: dict[str, Any]) -> str:
-    return next(
-        a["value"]["stringValue"] for a in resource["attributes"] if a["key"] == "service.name"
+    return str(
+        next(
+            a["value"]["stringValue"] for a in resource["attributes"] if a["key"] == "service.name"
+        )
     )
 
 
