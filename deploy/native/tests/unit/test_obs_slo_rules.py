@@ -18,6 +18,10 @@ from threadline_native.gobuild import ensure_built
 from threadline_native.localconfig import write_localized
 from threadline_native.stack import load_context
 
+# A cold cache builds Prometheus and Alertmanager first (minutes on two cores); later runs reuse
+# the cached binaries and finish in about a second.
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture(scope="module")
 def context() -> Context:
