@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -21,10 +22,10 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from threadline_native.net import free_port, redis_ping
 
 from observability import Telemetry
 from observability.testing import isolated_telemetry
+from threadline_native.net import free_port, redis_ping
 from user_service.adapters.migrations import upgrade_to_head
 from user_service.admin import create_admin
 from user_service.main import create_app
@@ -247,6 +248,22 @@ def service_process(
     assert service.process.poll() is None, service.log()
     yield service
     service.stop()
+
+
+@pytest.fixture
+def admin_token(service_process: ServiceProcess, migrated_database_url: str) -> str:
+    """An access token of an admin of the running service, made the documented way."""
+    settings = Settings(database_url=SecretStr(migrated_database_url))
+    asyncio.run(
+        create_admin(settings, email="root@example.com", full_name="Root", password=PASSWORD)
+    )
+    response = httpx.post(
+        f"{service_process.base_url}/v1/auth/token",
+        json={"email": "root@example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
 
 
 @dataclass

@@ -37,7 +37,8 @@ async def test_register_log_in_read_change_and_delete_yourself(
         True,
     )
     assert (body["order_count"], body["total_spent_cents"]) == (0, 0)
-    assert "password" not in me.text and "hash" not in me.text
+    assert "password" not in me.text
+    assert "hash" not in me.text
 
     changed = await client.patch(
         f"/v1/users/{ada.id}", headers=ada.auth, json={"full_name": "Ada L."}

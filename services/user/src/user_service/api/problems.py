@@ -39,6 +39,10 @@ _KINDS: Final[dict[int, tuple[str, str]]] = {
     503: ("unavailable", "Service unavailable"),
 }
 
+# What any route reading a JSON body may answer besides its own errors: an undecodable body
+# (400), one over the size limit (413), one that is not JSON (415), one off the schema (422).
+BODY_PROBLEMS: Final = (400, 413, 415, 422)
+
 _DOMAIN_STATUS: Final[dict[type[errors.DomainError], int]] = {
     errors.UserNotFoundError: 404,
     errors.EmailTakenError: 409,

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
-from user_service.api.problems import problem_openapi
+from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import UserAccountUpdate, UserPublic
 from user_service.domain.users import Role
 from user_service.service_layer import users
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 @router.patch(
     "/users/{user_id}",
     dependencies=[Depends(require_json)],
-    responses=problem_openapi(401, 403, 404, 413, 415, 422),
+    responses=problem_openapi(*BODY_PROBLEMS, 401, 403, 404),
 )
 async def update_account(
     user_id: uuid.UUID,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from user_service.api.deps import ClientAddressDep, ServicesDep, UnitOfWorkDep, require_json
-from user_service.api.problems import problem_openapi
+from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import JwkSet, TokenRequest, TokenResponse
 from user_service.service_layer.auth import issue_token
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["auth"])
     "/v1/auth/token",
     dependencies=[Depends(require_json)],
     responses={
-        **problem_openapi(401, 413, 415, 422),
+        **problem_openapi(*BODY_PROBLEMS, 401),
         429: {
             **problem_openapi(429)[429],
             "headers": {

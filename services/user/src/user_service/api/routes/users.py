@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
-from user_service.api.problems import problem_openapi
+from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import (
     CURSOR_MAX_LENGTH,
     DEFAULT_PAGE_SIZE,
@@ -30,7 +30,7 @@ _AUTH = (401, 422)
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_json)],
-    responses=problem_openapi(409, 413, 415, 422),
+    responses=problem_openapi(*BODY_PROBLEMS, 409),
 )
 async def register(
     body: UserCreate, response: Response, uow: UnitOfWorkDep, services: ServicesDep
@@ -84,7 +84,7 @@ async def read_user(
 @router.patch(
     "/{user_id}",
     dependencies=[Depends(require_json)],
-    responses=problem_openapi(*_AUTH, 404, 409, 413, 415),
+    responses=problem_openapi(*BODY_PROBLEMS, 401, 404, 409),
 )
 async def update_user(
     user_id: uuid.UUID,
