@@ -1,0 +1,197 @@
+"""`make bench`: the highest throughput of the mixed journey that holds p99 < 250 ms, no errors.
+
+Method: open steps of offered load. Each step is its own bounded Locust run, confined to the
+CPUs given (`taskset`), with `users = target / user_rps` users each pacing itself at `user_rps`
+requests a second (Locust's constant_throughput), measured only once all users run. A step
+holds when the mixed journey had no failure, a p99 within the limit and delivered at least
+95% of the offered load (a system that falls behind shows up as missing throughput, not only
+as latency). The climb goes up by `climb_step_rps` until a step fails, then bisects between the
+last step that held and the first that did not.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadtests.bench_doc import draw_bench_charts, render_doc
+from loadtests.journeys import MIXED
+from loadtests.runner import RunPlan, run_locust
+from loadtests.summary import Figures, RunSummary
+
+__all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
+
+# What answers on the ports of DESIGN §7, recorded so a reader knows what "the stack" was.
+STACK_PORTS = {
+    "user API": 8000,
+    "order gRPC": 50051,
+    "PostgreSQL": 5432,
+    "Redis": 6379,
+    "Kafka": 9092,
+    "collector (OTLP)": 4317,
+    "Prometheus": 9090,
+    "Loki": 3100,
+    "Tempo": 3200,
+    "Jaeger": 16686,
+    "Grafana": 3000,
+}
+CHART_DIR = "load"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    doc: Path
+    out_dir: Path
+    cpus: str = "1"
+    step_time: str = "45s"
+    start_rps: float = 200.0
+    max_rps: float = 2000.0
+    climb_step_rps: float = 200.0
+    bisect_steps: int = 3
+    user_rps: float = 10.0
+    p99_limit_ms: float = 250.0
+    min_delivered_share: float = 0.95
+    trace_sample_ratio: float = 1.0
+    otlp_endpoint: str = ""
+    host: str = "http://127.0.0.1:8000"
+    grpc_target: str = "127.0.0.1:50051"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    target_rps: float
+    users: int
+    out_dir: Path
+    summary: RunSummary | None
+    holds: bool
+    why: str
+
+    @property
+    def mixed(self) -> Figures | None:
+        return self.summary.journey(MIXED) if self.summary else None
+
+
+def step_holds(
+    mixed: Figures | None, *, target_rps: float, p99_limit_ms: float, min_delivered_share: float
+) -> tuple[bool, str]:
+    """Whether one step held, and if not, why (first reason)."""
+    if mixed is None or not mixed.requests:
+        return False, "no requests measured"
+    if mixed.failures:
+        return False, f"{mixed.failures} failures"
+    if mixed.p99_ms > p99_limit_ms:
+        return False, f"p99 {mixed.p99_ms:.0f} ms > {p99_limit_ms:.0f} ms"
+    if mixed.rps < min_delivered_share * target_rps:
+        return False, f"delivered {mixed.rps:.0f} of {target_rps:.0f} req/s offered"
+    return True, "held"
+
+
+def _run_step(settings: BenchSettings, target_rps: float) -> Step:
+    # +1: the paced sign-up user is one of the users and adds almost no load.
+    users = math.ceil(target_rps / settings.user_rps) + 1
+    out_dir = settings.out_dir / f"{target_rps:05.0f}rps"
+    plan = RunPlan(
+        out_dir=out_dir,
+        host=settings.host,
+        grpc_target=settings.grpc_target,
+        users=users,
+        spawn_rate=max(1.0, users / 5),
+        run_time=settings.step_time,
+        user_rps=settings.user_rps,
+        trace_sample_ratio=settings.trace_sample_ratio,
+        otlp_endpoint=settings.otlp_endpoint,
+        measure_after_spawn=True,
+        cpus=settings.cpus,
+    )
+    print(f"bench: offering {target_rps:.0f} req/s with {users} users for {settings.step_time}")
+    run_locust(plan, quiet=True)
+    summary_path = out_dir / "summary.json"
+    summary = RunSummary.read(summary_path) if summary_path.exists() else None
+    mixed = summary.journey(MIXED) if summary else None
+    holds, why = step_holds(
+        mixed,
+        target_rps=target_rps,
+        p99_limit_ms=settings.p99_limit_ms,
+        min_delivered_share=settings.min_delivered_share,
+    )
+    if mixed is not None:
+        print(
+            f"bench:   {mixed.rps:.0f} req/s, p50 {mixed.p50_ms:.0f} / p95 {mixed.p95_ms:.0f} / "
+            f"p99 {mixed.p99_ms:.0f} ms, {mixed.failures} failures: {why}"
+        )
+    else:
+        print(f"bench:   {why}")
+    return Step(target_rps, users, out_dir, summary, holds, why)
+
+
+def search(settings: BenchSettings) -> list[Step]:
+    """Climb, then bisect; every step run, in the order run."""
+    steps: list[Step] = []
+    target = settings.start_rps
+    highest_held: float | None = None
+    lowest_failed: float | None = None
+    while target <= settings.max_rps:
+        step = _run_step(settings, target)
+        steps.append(step)
+        if not step.holds:
+            lowest_failed = target
+            break
+        highest_held = target
+        target += settings.climb_step_rps
+    if highest_held is None or lowest_failed is None:
+        return steps
+    for _ in range(settings.bisect_steps):
+        middle = round((highest_held + lowest_failed) / 2 / 10) * 10
+        if middle in (highest_held, lowest_failed):
+            break
+        step = _run_step(settings, middle)
+        steps.append(step)
+        if step.holds:
+            highest_held = middle
+        else:
+            lowest_failed = middle
+    return steps
+
+
+def run_bench(settings: BenchSettings) -> int:
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()
+    stack = {name: _answers(port) for name, port in STACK_PORTS.items()}
+    steps = search(settings)
+    load_after = os.getloadavg()
+    held = [step for step in steps if step.holds and step.mixed is not None]
+    best = max(held, key=lambda step: step.mixed.rps if step.mixed else 0.0, default=None)
+    chart_dir = settings.doc.parent / CHART_DIR
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    charts = draw_bench_charts(steps, best, chart_dir, settings)
+    settings.doc.write_text(
+        render_doc(
+            settings=settings,
+            steps=steps,
+            best=best,
+            started=started,
+            load_before=load_before,
+            load_after=load_after,
+            stack=stack,
+            charts=[chart.relative_to(settings.doc.parent) for chart in charts],
+        )
+    )
+    print(f"bench: wrote {settings.doc}")
+    if best is None or best.mixed is None:
+        print("bench: no step held p99 and zero errors")
+        return 1
+    print(f"bench: highest throughput holding the limits: {best.mixed.rps:.0f} req/s")
+    return 0
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

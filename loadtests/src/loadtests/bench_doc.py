@@ -1,0 +1,216 @@
+"""The benchmark's page: machine, commit, method, figures and charts, as Markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+
+import matplotlib.pyplot as plt
+
+from loadtests.runner import parse_duration
+
+if TYPE_CHECKING:
+    from loadtests.bench import BenchSettings, Step
+
+__all__ = ["draw_bench_charts", "render_doc"]
+
+
+def draw_bench_charts(
+    steps: list[Step], best: Step | None, chart_dir: Path, settings: BenchSettings
+) -> list[Path]:
+    measured = [step for step in steps if step.mixed is not None]
+    measured.sort(key=lambda step: step.target_rps)
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    offered = [step.target_rps for step in measured]
+    axes.plot(offered, [step.mixed.p99_ms for step in measured if step.mixed], "o-", label="p99")
+    axes.plot(offered, [step.mixed.p95_ms for step in measured if step.mixed], "o-", label="p95")
+    axes.plot(offered, [step.mixed.p50_ms for step in measured if step.mixed], "o-", label="p50")
+    axes.axhline(settings.p99_limit_ms, linestyle="--", color="tab:red", label="p99 limit")
+    axes.set_xlabel("offered load, requests/s")
+    axes.set_ylabel("ms")
+    axes.set_title("mixed journey: latency by offered load")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+    steps_chart = chart_dir / "steps.png"
+    figure.savefig(steps_chart, dpi=100)
+    plt.close(figure)
+    charts = [steps_chart]
+    if best is not None:
+        for name in ("throughput.png", "latency.png", "errors.png"):
+            source = best.out_dir / name
+            if source.exists():
+                charts.append(Path(shutil.copyfile(source, chart_dir / f"best-{name}")))
+    return charts
+
+
+def _machine() -> list[str]:
+    cpu_model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        first = meminfo.read_text().splitlines()[0].split()
+        memory = f"{int(first[1]) / 1024 / 1024:.1f} GiB"
+    return [
+        f"- CPU: {os.cpu_count()} x {cpu_model}",
+        f"- memory: {memory}",
+        f"- OS: {platform.system()} {platform.release()}; Python {platform.python_version()}",
+    ]
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        completed = subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=False, timeout=10
+        )
+        return completed.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return f"{head}" + (" (with uncommitted changes in the working tree)" if dirty else "")
+
+
+def _row(step: Step) -> str:
+    mixed = step.mixed
+    if mixed is None:
+        return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | {step.why} |"
+    return (
+        f"| {step.target_rps:.0f} | {step.users} | {mixed.rps:.0f} | {mixed.p50_ms:.0f} | "
+        f"{mixed.p95_ms:.0f} | {mixed.p99_ms:.0f} | {mixed.max_ms:.0f} | {mixed.failures} | "
+        f"{'**held**' if step.holds else step.why} |"
+    )
+
+
+def render_doc(
+    *,
+    settings: BenchSettings,
+    steps: list[Step],
+    best: Step | None,
+    started: datetime,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+    stack: dict[str, bool],
+    charts: list[Path],
+) -> str:
+    up = ", ".join(name for name, answers in stack.items() if answers) or "nothing"
+    down = ", ".join(name for name, answers in stack.items() if not answers) or "nothing"
+    lines = [
+        "# Load benchmark: the mixed journey",
+        "",
+        "Written by `make bench` (`python -m loadtests bench`); the figures below are one",
+        "measured run, not a target. Rerun it to refresh this page.",
+        "",
+    ]
+    if best is not None and best.mixed is not None:
+        mixed = best.mixed
+        lines += [
+            f"**Result: {mixed.rps:.0f} requests/s** sustained by the mixed journey with "
+            f"p99 {mixed.p99_ms:.0f} ms (limit {settings.p99_limit_ms:.0f} ms) and no errors "
+            f"(p50 {mixed.p50_ms:.0f} ms, p95 {mixed.p95_ms:.0f} ms), "
+            f"at trace sampling {settings.trace_sample_ratio:g}.",
+        ]
+    else:
+        lines.append("**Result: no step held p99 within the limit with zero errors.**")
+    if settings.note:
+        lines += ["", settings.note]
+    lines += [
+        "",
+        "## Machine and setup",
+        "",
+        *_machine(),
+        f"- commit: {_commit()}",
+        f"- run: {started.isoformat(timespec='seconds')}",
+        f"- load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in load_before)}, "
+        f"after: {' / '.join(f'{v:.2f}' for v in load_after)} (the machine is shared)",
+        f"- answering on their ports during the run: {up}",
+        f"- not answering: {down}",
+        f"- Locust confined to CPU(s) `{settings.cpus}` (`taskset -c`); everything else unpinned",
+        f"- target: {settings.host} (HTTP), {settings.grpc_target} (gRPC)",
+        f"- tracing: the load generator samples {settings.trace_sample_ratio:g} of requests; the"
+        " services' samplers are parent-based, so they trace the same share; client spans "
+        + (
+            f"exported to {settings.otlp_endpoint}"
+            if settings.otlp_endpoint
+            else "not exported (the services export theirs)"
+        ),
+        "",
+        "## Method",
+        "",
+        f"Each step is a separate headless Locust run of {settings.step_time} "
+        f"({parse_duration(settings.step_time)} s) with `users = offered / "
+        f"{settings.user_rps:g}` users, each pacing itself at {settings.user_rps:g} requests/s "
+        "(Locust's `constant_throughput`), plus the one paced sign-up user. Statistics are "
+        "reset once every user runs (`--reset-stats`), so ramp-up is not measured; the test "
+        "data (20 accounts) is prepared before the first user starts. Users are split evenly "
+        "between the HTTP profile journey (read own profile 6, read by id 3, update 1) and the "
+        "gRPC order journey (get 6, list 4, create 3, retry a create with its idempotency "
+        "key 1, cancel 1).",
+        "",
+        f"A step **holds** when the mixed journey (every request) had no failure, p99 at most "
+        f"{settings.p99_limit_ms:.0f} ms and delivered at least "
+        f"{settings.min_delivered_share:.0%} of the offered load. Steps climb by "
+        f"{settings.climb_step_rps:.0f} requests/s from {settings.start_rps:.0f} until one does "
+        f"not hold, then bisect ({settings.bisect_steps} steps at most).",
+        "",
+        "## Steps",
+        "",
+        "| offered req/s | users | delivered req/s | p50 ms | p95 ms | p99 ms | max ms "
+        "| failures | verdict |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *(_row(step) for step in steps),
+        "",
+    ]
+    if best is not None and best.summary is not None:
+        lines += [
+            f"## Journeys at the best step ({best.target_rps:.0f} req/s offered)",
+            "",
+            "| journey | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | failures |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *(
+                f"| {name} | {figures.requests} | {figures.rps:.1f} | {figures.p50_ms:.0f} | "
+                f"{figures.p95_ms:.0f} | {figures.p99_ms:.0f} | {figures.max_ms:.0f} | "
+                f"{figures.failures} |"
+                for name, figures in best.summary.journeys.items()
+            ),
+            "",
+            "| request | requests | p50 ms | p95 ms | p99 ms | max ms | slowest trace id |",
+            "|---|---:|---:|---:|---:|---:|---|",
+            *(
+                f"| `{request.name}` | {request.figures.requests} | {request.figures.p50_ms:.0f} | "
+                f"{request.figures.p95_ms:.0f} | {request.figures.p99_ms:.0f} | "
+                f"{request.figures.max_ms:.0f} | "
+                f"{request.slowest[0].trace_id if request.slowest else '-'} |"
+                for request in best.summary.requests
+            ),
+            "",
+        ]
+    lines += ["## Charts", ""]
+    lines += [f"![{chart.stem}]({chart.as_posix()})" for chart in charts]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```console",
+        "make up      # the full stack",
+        "make bench   # about 10 minutes; rewrites this page and docs/benchmarks/load/",
+        "```",
+        "",
+        "Per-step Locust reports (HTML, CSV, charts, verdicts) are under `reports/bench/`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""`python -m loadtests`: run, judge and benchmark Threadline under load.
+
+python -m loadtests run      headless, bounded run: HTML, CSV, PNG, a verdict (exit 1: breach)
+python -m loadtests ui       Locust's web UI (http://127.0.0.1:8089); judged when you stop it
+python -m loadtests report   judge an earlier run's directory again (e.g. with another SLO file)
+python -m loadtests bench    find the highest throughput that holds p99 < 250 ms without errors
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loadtests.report import RunFailedError, report_run
+from loadtests.runner import SHAPES, RunPlan, run_locust
+from loadtests.slo import Objectives, SloFileError
+from loadtests.verdict import TraceLinks
+
+__all__ = ["main"]
+
+PROJECT = Path(__file__).resolve().parents[2]
+DEFAULT_SLO = PROJECT / "slo.toml"
+
+EXIT_PASS, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
+    defaults = RunPlan(out_dir=Path(out))
+    parser.add_argument("--host", default=defaults.host, help="user service base URL")
+    parser.add_argument("--grpc-target", default=defaults.grpc_target, help="order service")
+    parser.add_argument("--users", type=int, default=defaults.users, help="(peak) users")
+    parser.add_argument("--spawn-rate", type=float, default=defaults.spawn_rate)
+    parser.add_argument("--run-time", default=defaults.run_time, help="e.g. 60s, 5m, 1h30m")
+    parser.add_argument(
+        "--user-rps", type=float, default=defaults.user_rps, help="requests/s per user"
+    )
+    parser.add_argument("--accounts", type=int, default=defaults.accounts)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default=None)
+    parser.add_argument("--trace-sample-ratio", type=float, default=defaults.trace_sample_ratio)
+    parser.add_argument(
+        "--otlp-endpoint",
+        default=defaults.otlp_endpoint,
+        help="export the client spans (e.g. http://127.0.0.1:4317); off when empty",
+    )
+    parser.add_argument("--cpus", default=None, help="confine Locust: taskset -c CPUS")
+    parser.add_argument("--out", type=Path, default=Path(out), help="reports directory")
+    parser.add_argument("--slo", type=Path, default=DEFAULT_SLO, help="objectives (TOML)")
+
+
+def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
+    return RunPlan(
+        out_dir=args.out,
+        host=args.host,
+        grpc_target=args.grpc_target,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        run_time=args.run_time,
+        user_rps=args.user_rps,
+        accounts=args.accounts,
+        shape=args.shape,
+        trace_sample_ratio=args.trace_sample_ratio,
+        otlp_endpoint=args.otlp_endpoint,
+        cpus=args.cpus,
+        headless=headless,
+    )
+
+
+def _judge(out_dir: Path, slo: Path) -> int:
+    try:
+        objectives = Objectives.load(slo)
+        report = report_run(out_dir, objectives, links=TraceLinks())
+    except (SloFileError, RunFailedError) as error:
+        print(f"load test: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(report.text)
+    print(f"\nreports: {out_dir}/ (report.html, locust_*.csv, *.png, verdict.txt, summary.json)")
+    return EXIT_PASS if report.passed else EXIT_BREACH
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtests", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_arguments(commands.add_parser("run", help="headless, bounded run"), out="reports/load")
+    _add_run_arguments(commands.add_parser("ui", help="Locust's web UI"), out="reports/load-ui")
+    judge = commands.add_parser("report", help="judge an earlier run again")
+    judge.add_argument("out", type=Path)
+    judge.add_argument("--slo", type=Path, default=DEFAULT_SLO)
+    bench = commands.add_parser("bench", help="find the highest sustainable throughput")
+    bench.add_argument("--doc", type=Path, default=Path("docs/benchmarks/load.md"))
+    bench.add_argument("--out", type=Path, default=Path("reports/bench"))
+    bench.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
+    bench.add_argument("--step-time", default="45s", help="duration of each step")
+    bench.add_argument("--start-rps", type=float, default=200.0)
+    bench.add_argument("--max-rps", type=float, default=2000.0)
+    bench.add_argument("--trace-sample-ratio", type=float, default=1.0)
+    bench.add_argument("--otlp-endpoint", default="")
+    bench.add_argument("--host", default="http://127.0.0.1:8000")
+    bench.add_argument("--grpc-target", default="127.0.0.1:50051")
+    bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
+    args = parser.parse_args(argv)
+
+    if args.command == "report":
+        return _judge(args.out, args.slo)
+    if args.command == "bench":
+        from loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
+
+        return run_bench(
+            BenchSettings(
+                doc=args.doc,
+                out_dir=args.out,
+                cpus=args.cpus,
+                step_time=args.step_time,
+                start_rps=args.start_rps,
+                max_rps=args.max_rps,
+                trace_sample_ratio=args.trace_sample_ratio,
+                otlp_endpoint=args.otlp_endpoint,
+                host=args.host,
+                grpc_target=args.grpc_target,
+                note=args.note,
+            )
+        )
+    try:
+        Objectives.load(args.slo)  # a broken SLO file should fail before the load, not after
+    except SloFileError as error:
+        print(f"load test: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    plan = _plan(args, headless=args.command == "run")
+    if not plan.headless:
+        print(f"Locust web UI: http://{plan.web_host}:{plan.web_port} (Ctrl+C to stop and judge)")
+    run_locust(plan)
+    return _judge(plan.out_dir, args.slo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

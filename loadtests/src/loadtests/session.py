@@ -1,0 +1,120 @@
+"""Everything one Locust environment's run shares: tracer, test data, journeys, slowest requests."""
+
+from __future__ import annotations
+
+import secrets
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from locust.env import Environment
+from locust.stats import RequestStats
+
+from loadtests.accounts import AccountPool, prepare_accounts
+from loadtests.options import LoadOptions
+from loadtests.slowest import SlowestRequests
+from loadtests.tracing import LoadTracer
+
+__all__ = ["JOURNEY_METHOD", "LoadSession", "RequestContext", "attach", "session_of"]
+
+# Journey statistics are Locust StatsEntry objects too, so their percentiles are computed
+# exactly as Locust computes the per-request ones; this is their (constant) "method".
+JOURNEY_METHOD = "journey"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What each request tells the statistics besides Locust's own figures."""
+
+    journey: str
+    trace_id: str
+    sampled: bool
+
+    def as_locust_context(self) -> dict[str, Any]:
+        return {"journey": self.journey, "trace_id": self.trace_id, "sampled": self.sampled}
+
+
+@dataclass
+class LoadSession:
+    options: LoadOptions
+    tracer: LoadTracer
+    slowest: SlowestRequests
+    # A short id in every prepared email, so one run's accounts are easy to tell apart.
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    journeys: RequestStats = field(
+        default_factory=lambda: RequestStats(use_response_times_cache=False)
+    )
+    accounts: AccountPool | None = None
+    peak_users: int = 0
+
+    @classmethod
+    def create(cls, options: LoadOptions) -> LoadSession:
+        return cls(
+            options=options,
+            tracer=LoadTracer(
+                sample_ratio=options.trace_sample_ratio,
+                otlp_endpoint=options.otlp_endpoint or None,
+            ),
+            slowest=SlowestRequests(options.slowest_per_name),
+        )
+
+    def prepare(self, *, host: str) -> None:
+        """Register and log in the shared accounts before any user starts."""
+        self.accounts = prepare_accounts(
+            base_url=host, run_id=self.run_id, count=self.options.accounts, tracer=self.tracer
+        )
+
+    def account_pool(self) -> AccountPool:
+        if self.accounts is None:
+            raise RuntimeError("the accounts are prepared on test start; no test has started")
+        return self.accounts
+
+    def on_request(
+        self,
+        *,
+        name: str,
+        response_time: float | None,
+        response_length: int | None,
+        exception: BaseException | str | None,
+        context: dict[str, Any] | None,
+        **_: Any,
+    ) -> None:
+        """Locust `request` listener: journey statistics and the slowest requests' trace ids."""
+        journey = (context or {}).get("journey")
+        if journey is None or response_time is None:
+            return  # not one of our requests (or an async one without a duration)
+        self.journeys.log_request(
+            JOURNEY_METHOD, journey, round(response_time), response_length or 0
+        )
+        if exception is not None:
+            error = exception if isinstance(exception, Exception | str) else repr(exception)
+            self.journeys.log_error(JOURNEY_METHOD, journey, error)
+        assert context is not None
+        self.slowest.record(
+            name,
+            response_time,
+            trace_id=str(context["trace_id"]),
+            sampled=bool(context["sampled"]),
+            failed=exception is not None,
+        )
+
+    def reset(self) -> None:
+        """Forget the figures so far (when Locust resets its statistics)."""
+        self.journeys.reset_all()
+        self.slowest.reset()
+
+
+_sessions: weakref.WeakKeyDictionary[Environment, LoadSession] = weakref.WeakKeyDictionary()
+
+
+def attach(environment: Environment, session: LoadSession) -> None:
+    _sessions[environment] = session
+
+
+def session_of(environment: Environment) -> LoadSession:
+    try:
+        return _sessions[environment]
+    except KeyError:
+        raise RuntimeError(
+            "no load session for this environment: run Locust with loadtests' locustfile"
+        ) from None

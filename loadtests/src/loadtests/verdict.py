@@ -1,0 +1,101 @@
+"""The verdict of a run as text: a table of every check, a sentence per breach, slow traces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loadtests.slo import Check
+from loadtests.summary import RunSummary
+
+__all__ = ["TraceLinks", "render_slowest", "render_verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceLinks:
+    """Where a trace id can be opened: Jaeger's UI and Tempo's API (Grafana's Tempo source)."""
+
+    jaeger_url: str = "http://127.0.0.1:16686"
+    tempo_url: str = "http://127.0.0.1:3200"
+
+    def jaeger(self, trace_id: str) -> str:
+        return f"{self.jaeger_url}/trace/{trace_id}"
+
+    def tempo(self, trace_id: str) -> str:
+        return f"{self.tempo_url}/api/traces/{trace_id}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+    return [line(header), line(["-" * width for width in widths]), *(line(row) for row in rows)]
+
+
+def render_verdict(checks: list[Check], summary: RunSummary, *, source: str = "") -> str:
+    """The figures per journey, every check with its objective, then PASS or FAIL with reasons."""
+    lines = [
+        f"Load run {summary.run_id}: {summary.duration_seconds:.0f} s measured, "
+        f"peak {summary.peak_users} users at {summary.user_rps:g} req/s each, "
+        f"trace sampling {summary.trace_sample_ratio:g}",
+        "",
+    ]
+    figures_rows = [
+        [
+            name,
+            f"{figures.requests}",
+            f"{figures.rps:.1f}",
+            f"{figures.p50_ms:.0f}",
+            f"{figures.p95_ms:.0f}",
+            f"{figures.p99_ms:.0f}",
+            f"{figures.max_ms:.0f}",
+            f"{figures.failures} ({figures.error_rate * 100:.2f}%)",
+        ]
+        for name, figures in summary.journeys.items()
+    ]
+    lines += _table(
+        ["journey", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failures"],
+        figures_rows,
+    )
+    lines.append("")
+    check_rows = [
+        [
+            check.journey,
+            check.metric,
+            check.describe(check.observed) if check.observed == check.observed else "n/a",
+            f"{check.comparison.value} {check.describe(check.objective)}",
+            "ok" if check.passed else "BREACH",
+        ]
+        for check in checks
+    ]
+    lines += _table(["journey", "objective", "observed", "required", "result"], check_rows)
+    lines.append("")
+    breaches = [check for check in checks if not check.passed]
+    where = f" ({source})" if source else ""
+    if breaches:
+        lines.append(f"VERDICT: FAIL: {len(breaches)} of {len(checks)} objectives breached{where}")
+        lines += [f"  - {check.breach_message()}" for check in breaches]
+    else:
+        lines.append(f"VERDICT: PASS: all {len(checks)} objectives met{where}")
+    return "\n".join(lines)
+
+
+def render_slowest(summary: RunSummary, links: TraceLinks, *, limit: int = 3) -> str:
+    """The slowest requests of each name with their trace ids and where to open them."""
+    lines = [
+        "Slowest requests, by trace id (sampled traces are in Tempo and Jaeger; in Grafana,",
+        "paste the id into Explore > Tempo)",
+        "",
+    ]
+    for request in sorted(summary.requests, key=lambda item: -item.figures.max_ms):
+        lines.append(f"{request.name}  [{request.type}]")
+        for slow in request.slowest[:limit]:
+            state = "sampled" if slow.sampled else "not sampled"
+            failed = ", failed" if slow.failed else ""
+            lines.append(f"  {slow.response_time_ms:8.1f} ms  {slow.trace_id}  ({state}{failed})")
+        for slow in request.sampled_slowest[:1]:
+            lines.append(f"  slowest sampled, {slow.response_time_ms:.1f} ms:")
+            lines.append(f"    {links.jaeger(slow.trace_id)}")
+            lines.append(f"    {links.tempo(slow.trace_id)}")
+    return "\n".join(lines)
