@@ -62,12 +62,12 @@ verify: setup ## Send traffic through every journey and prove each trace/log/met
 
 .PHONY: load
 load: setup ## Bounded headless load run (LOAD_ARGS=...): reports/load/ + SLO verdict, exit 1 on a breach
-	@$(RUN) python -m loadtests run $(LOAD_ARGS)
+	@$(RUN) python -m threadline_loadtests run $(LOAD_ARGS)
 
 .PHONY: load-ui
 load-ui: setup ## Locust's web UI on http://127.0.0.1:8089; judged against the SLOs when stopped
-	@$(RUN) python -m loadtests ui $(LOAD_ARGS)
+	@$(RUN) python -m threadline_loadtests ui $(LOAD_ARGS)
 
 .PHONY: bench
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
-	@$(RUN) python -m loadtests bench $(BENCH_ARGS)
+	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 
-from loadtests.accounts import Account, new_identity
-from loadtests.journeys import Journey
-from loadtests.session import RequestContext, session_of
+from threadline_loadtests.accounts import Account, new_identity
+from threadline_loadtests.journeys import Journey
+from threadline_loadtests.session import RequestContext, session_of
 
 __all__ = ["AccountHolder", "NewCustomer", "TracedHttpUser"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.shapes.stages import StagedShape
+from threadline_loadtests.shapes.stages import StagedShape
 
 
 class Ramp(StagedShape):

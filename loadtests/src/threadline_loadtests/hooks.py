@@ -15,9 +15,9 @@ from locust.env import Environment
 from locust.event import EventHook
 from locust.runners import MasterRunner
 
-from loadtests.options import LoadOptions, add_arguments
-from loadtests.session import LoadSession, attach, session_of
-from loadtests.summary import build_summary
+from threadline_loadtests.options import LoadOptions, add_arguments
+from threadline_loadtests.session import LoadSession, attach, session_of
+from threadline_loadtests.summary import build_summary
 
 _log = logging.getLogger("loadtests")
 

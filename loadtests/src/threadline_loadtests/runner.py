@@ -17,11 +17,8 @@ __all__ = ["LOCUSTFILE", "SHAPES", "RunPlan", "locust_command", "parse_duration"
 
 PACKAGE = Path(__file__).resolve().parent
 LOCUSTFILE = PACKAGE / "locustfile.py"
-SHAPES = {
-    path.stem: path
-    for path in (PACKAGE / "shapes").glob("*.py")
-    if path.stem not in {"__init__", "stages"}
-}
+# Locust uses the first shape class of its locustfiles, so each shape is a file of its own.
+SHAPES = {name: PACKAGE / "shapes" / f"{name}.py" for name in ("ramp", "spike", "soak")}
 # Locust's own output file names inside a run's directory.
 CSV_PREFIX = "locust"
 HISTORY_CSV = f"{CSV_PREFIX}_stats_history.csv"

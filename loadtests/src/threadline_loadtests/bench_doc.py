@@ -16,10 +16,10 @@ mpl.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from loadtests.runner import parse_duration
+from threadline_loadtests.runner import parse_duration
 
 if TYPE_CHECKING:
-    from loadtests.bench import BenchSettings, Step
+    from threadline_loadtests.bench import BenchSettings, Step
 
 __all__ = ["draw_bench_charts", "render_doc"]
 
@@ -112,8 +112,8 @@ def render_doc(
     lines = [
         "# Load benchmark: the mixed journey",
         "",
-        "Written by `make bench` (`python -m loadtests bench`); the figures below are one",
-        "measured run, not a target. Rerun it to refresh this page.",
+        "Written by `make bench` (`python -m threadline_loadtests bench`); the figures below",
+        "are one measured run, not a target. Rerun it to refresh this page.",
         "",
     ]
     if best is not None and best.mixed is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from loadtests.tracing import LoadTracer
+from threadline_loadtests.tracing import LoadTracer
 
 __all__ = ["Account", "AccountPool", "Identity", "new_identity", "prepare_accounts"]
 

@@ -5,7 +5,7 @@ Shows how far latency jumps when load quadruples at once and how fast it comes b
 
 from __future__ import annotations
 
-from loadtests.shapes.stages import StagedShape
+from threadline_loadtests.shapes.stages import StagedShape
 
 
 class Spike(StagedShape):

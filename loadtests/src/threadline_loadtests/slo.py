@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from loadtests.summary import RunSummary
+from threadline_loadtests.summary import RunSummary
 
 __all__ = ["Check", "JourneyObjectives", "Objectives", "SloFileError", "evaluate"]
 

@@ -1,9 +1,9 @@
-"""`python -m loadtests`: run, judge and benchmark Threadline under load.
+"""`python -m threadline_loadtests`: run, judge and benchmark Threadline under load.
 
-python -m loadtests run      headless, bounded run: HTML, CSV, PNG, a verdict (exit 1: breach)
-python -m loadtests ui       Locust's web UI (http://127.0.0.1:8089); judged when you stop it
-python -m loadtests report   judge an earlier run's directory again (e.g. with another SLO file)
-python -m loadtests bench    find the highest throughput that holds p99 < 250 ms without errors
+python -m threadline_loadtests run     headless, bounded: HTML, CSV, PNG, verdict (exit 1: breach)
+python -m threadline_loadtests ui      Locust's web UI (http://127.0.0.1:8089), judged when stopped
+python -m threadline_loadtests report  judge an earlier run's directory again (e.g. other SLOs)
+python -m threadline_loadtests bench   highest throughput holding p99 < 250 ms without errors
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from loadtests.report import RunFailedError, report_run
-from loadtests.runner import SHAPES, RunPlan, run_locust
-from loadtests.slo import Objectives, SloFileError
-from loadtests.verdict import TraceLinks
+from threadline_loadtests.report import RunFailedError, report_run
+from threadline_loadtests.runner import SHAPES, RunPlan, run_locust
+from threadline_loadtests.slo import Objectives, SloFileError
+from threadline_loadtests.verdict import TraceLinks
 
 __all__ = ["main"]
 
@@ -80,7 +80,9 @@ def _judge(out_dir: Path, slo: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m threadline_loadtests", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run_arguments(commands.add_parser("run", help="headless, bounded run"), out="reports/load")
     _add_run_arguments(commands.add_parser("ui", help="Locust's web UI"), out="reports/load-ui")
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         return _judge(args.out, args.slo)
     if args.command == "bench":
-        from loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
+        from threadline_loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
 
         return run_bench(
             BenchSettings(

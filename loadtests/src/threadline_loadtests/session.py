@@ -10,10 +10,10 @@ from typing import Any
 from locust.env import Environment
 from locust.stats import RequestStats
 
-from loadtests.accounts import AccountPool, prepare_accounts
-from loadtests.options import LoadOptions
-from loadtests.slowest import SlowestRequests
-from loadtests.tracing import LoadTracer
+from threadline_loadtests.accounts import AccountPool, prepare_accounts
+from threadline_loadtests.options import LoadOptions
+from threadline_loadtests.slowest import SlowestRequests
+from threadline_loadtests.tracing import LoadTracer
 
 __all__ = ["JOURNEY_METHOD", "LoadSession", "RequestContext", "attach", "session_of"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.charts import draw_charts, read_history
-from loadtests.journeys import MIXED
-from loadtests.runner import HISTORY_CSV, SUMMARY_JSON
-from loadtests.slo import Check, Objectives, evaluate
-from loadtests.summary import RunSummary
-from loadtests.verdict import TraceLinks, render_slowest, render_verdict
+from threadline_loadtests.charts import draw_charts, read_history
+from threadline_loadtests.journeys import MIXED
+from threadline_loadtests.runner import HISTORY_CSV, SUMMARY_JSON
+from threadline_loadtests.slo import Check, Objectives, evaluate
+from threadline_loadtests.summary import RunSummary
+from threadline_loadtests.verdict import TraceLinks, render_slowest, render_verdict
 
 __all__ = ["Report", "RunFailedError", "report_run"]
 

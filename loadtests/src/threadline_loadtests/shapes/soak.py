@@ -5,7 +5,7 @@ Finds what only time shows: leaks, growing queues, token expiry (15 min), cache 
 
 from __future__ import annotations
 
-from loadtests.shapes.stages import StagedShape
+from threadline_loadtests.shapes.stages import StagedShape
 
 
 class Soak(StagedShape):

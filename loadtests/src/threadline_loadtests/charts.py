@@ -1,6 +1,8 @@
 """PNG charts of a run from Locust's stats history CSV (`--csv-full-history`).
 
-Locust writes one row a second per request name plus an `Aggregated` row; with full history
+Locust writes a row about every second per request name plus an `Aggregated` row. Throughput
+and failures per second come from the differences of the running totals between rows (its
+own Requests/s column is a 10-second moving average, which smears a spike); with full history
 the percentiles are the current ones (a sliding window of recent requests), which is what a
 latency-over-time chart needs.
 """
@@ -56,17 +58,27 @@ def _number(text: str) -> float:
 
 def read_history(path: Path) -> History:
     series: dict[str, Series] = defaultdict(Series)
+    # Per series: (timestamp, total requests, total failures) of its previous row.
+    previous: dict[str, tuple[float, float, float]] = {}
     start: float | None = None
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
             timestamp = float(row["Timestamp"])
             start = timestamp if start is None else start
             key = row["Name"] if row["Name"] == AGGREGATED else f"{row['Type']} {row['Name']}"
+            requests = _number(row["Total Request Count"])
+            failures = _number(row["Total Failure Count"])
+            last_time, last_requests, last_failures = previous.get(key, (start, 0.0, 0.0))
+            previous[key] = (timestamp, requests, failures)
+            elapsed = timestamp - last_time
+            if elapsed <= 0:
+                continue  # the first row, or two rows within the same second
             entry = series[key]
             entry.seconds.append(timestamp - start)
             entry.users.append(_number(row["User Count"]))
-            entry.rps.append(_number(row["Requests/s"]))
-            entry.failures_per_second.append(_number(row["Failures/s"]))
+            # A reset of the statistics (after spawning) makes the totals go back: no rate.
+            entry.rps.append(max(0.0, requests - last_requests) / elapsed)
+            entry.failures_per_second.append(max(0.0, failures - last_failures) / elapsed)
             entry.p50_ms.append(_number(row["50%"]))
             entry.p95_ms.append(_number(row["95%"]))
             entry.p99_ms.append(_number(row["99%"]))

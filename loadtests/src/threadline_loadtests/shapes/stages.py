@@ -1,4 +1,4 @@
-"""A shape as stages: until a share of the run time, a share of the peak users."""
+"""The Locust side of a staged shape (see threadline_loadtests.shapes.profile)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,9 @@ from typing import ClassVar
 
 from locust import LoadTestShape
 
-__all__ = ["StagedShape", "users_at"]
+from threadline_loadtests.shapes.profile import Stages, users_at
 
-# (until this share of --run-time, this share of --users)
-Stages = tuple[tuple[float, float], ...]
-
-
-def users_at(stages: Stages, *, elapsed: float, run_time: float, peak_users: int) -> int | None:
-    """Users wanted `elapsed` seconds into the run; None once the run is over."""
-    if elapsed >= run_time:
-        return None
-    for until, share in stages:
-        if elapsed < until * run_time:
-            return max(1, round(share * peak_users))
-    return None
+__all__ = ["StagedShape"]
 
 
 class StagedShape(LoadTestShape):

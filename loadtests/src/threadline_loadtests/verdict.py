@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loadtests.slo import Check
-from loadtests.summary import RunSummary
+from threadline_loadtests.slo import Check
+from threadline_loadtests.summary import RunSummary
 
 __all__ = ["TraceLinks", "render_slowest", "render_verdict"]
 

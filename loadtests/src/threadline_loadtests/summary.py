@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loadtests.journeys import MIXED
-from loadtests.slowest import SlowRequest
+from threadline_loadtests.journeys import MIXED
+from threadline_loadtests.slowest import SlowRequest
 
 if TYPE_CHECKING:
     from locust.env import Environment
     from locust.stats import StatsEntry
 
-    from loadtests.session import LoadSession
+    from threadline_loadtests.session import LoadSession
 
 __all__ = ["Figures", "RequestFigures", "RunSummary", "build_summary"]
 

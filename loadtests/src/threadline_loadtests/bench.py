@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtests.bench_doc import draw_bench_charts, render_doc
-from loadtests.journeys import MIXED
-from loadtests.runner import RunPlan, run_locust
-from loadtests.summary import Figures, RunSummary
+from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
+from threadline_loadtests.journeys import MIXED
+from threadline_loadtests.runner import RunPlan, run_locust
+from threadline_loadtests.summary import Figures, RunSummary
 
 __all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
 

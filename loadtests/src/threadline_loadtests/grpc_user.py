@@ -20,10 +20,10 @@ import grpc.experimental.gevent
 from google.protobuf.message import Message
 from locust import User, constant_throughput, task
 
-from loadtests.accounts import Account
-from loadtests.journeys import Journey
-from loadtests.session import RequestContext, session_of
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
+from threadline_loadtests.accounts import Account
+from threadline_loadtests.journeys import Journey
+from threadline_loadtests.session import RequestContext, session_of
 
 grpc.experimental.gevent.init_gevent()
 
