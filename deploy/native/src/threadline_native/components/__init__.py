@@ -8,6 +8,7 @@ from threadline_native.components.alertmanager import Alertmanager
 from threadline_native.components.jaeger import Jaeger
 from threadline_native.components.kafka import Kafka
 from threadline_native.components.loki import Loki
+from threadline_native.components.order import OrderService
 from threadline_native.components.otel_collector import OtelCollector
 from threadline_native.components.postgres import Postgres
 from threadline_native.components.prometheus import Prometheus
@@ -29,4 +30,6 @@ ALL: tuple[type[Component], ...] = (
     Alertmanager,
     OtelCollector,
     Toxiproxy,
+    # Threadline services last: they need PostgreSQL and Kafka, and export to the collector.
+    OrderService,
 )
