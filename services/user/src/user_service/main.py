@@ -23,13 +23,13 @@ from observability.fastapi import instrument_app
 from observability.fastapi import serve as serve_app
 from observability.redis import instrument_redis
 from observability.sqlalchemy import instrument_engine
-from user_service.adapters.cache import RedisUserCache
+from user_service.adapters.cache import CACHE_NAME, CacheCounters, RedisUserCache
 from user_service.adapters.database import create_engine
 from user_service.adapters.events import MetricUserEvents
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import require_head
 from user_service.adapters.passwords import Argon2PasswordHasher
-from user_service.adapters.throttle import Limit, RedisLoginThrottle
+from user_service.adapters.throttle import THROTTLE_NAME, Limit, RedisLoginThrottle
 from user_service.adapters.tokens import JwtIssuer, JwtVerifier
 from user_service.api.deps import Services
 from user_service.api.middleware.body_limit import BodyLimitMiddleware
@@ -126,7 +126,7 @@ async def _build_services(
         engine=engine,
         cache=RedisUserCache(
             redis,
-            observer=metrics,
+            observer=CacheCounters(metrics.cache_requests, cache=CACHE_NAME),
             ttl_seconds=settings.cache_ttl_seconds,
             ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
             negative_ttl_seconds=settings.cache_negative_ttl_seconds,
@@ -150,7 +150,7 @@ async def _build_services(
         ),
         throttle=RedisLoginThrottle(
             redis,
-            observer=metrics,
+            observer=CacheCounters(metrics.cache_requests, cache=THROTTLE_NAME),
             per_email=Limit(
                 settings.token_rate_limit_per_email, settings.token_rate_limit_window_seconds
             ),

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Protocol
 
+from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -30,13 +31,26 @@ CACHE_NAME = "users"
 
 
 class CacheObserver(Protocol):
-    """Counts lookups; `observability.metrics.Metrics` is one."""
+    """Counts lookups by outcome."""
 
-    def cache_hit(self, cache: str) -> None: ...
+    def hit(self) -> None: ...
 
-    def cache_miss(self, cache: str) -> None: ...
+    def miss(self) -> None: ...
 
-    def cache_error(self, cache: str) -> None: ...
+    def error(self) -> None: ...
+
+
+class CacheCounters:
+    """`CacheObserver` on the library's `cache_requests_total{cache, result}` counter.
+
+    The three children are resolved once: `labels()` takes a lock and validates on every call,
+    which on the cache-hit path costs more than the rest of the bookkeeping together.
+    """
+
+    def __init__(self, cache_requests: Counter, *, cache: str) -> None:
+        self.hit = cache_requests.labels(cache, "hit").inc
+        self.miss = cache_requests.labels(cache, "miss").inc
+        self.error = cache_requests.labels(cache, "error").inc
 
 
 class RedisUserCache:
@@ -74,11 +88,11 @@ class RedisUserCache:
                 if raw is not None:
                     user = self._decode(raw)
                     if user is not None or raw == MISSING:
-                        self._observer.cache_hit(CACHE_NAME)
+                        self._observer.hit()
                         return user
-                self._observer.cache_miss(CACHE_NAME)
+                self._observer.miss()
                 return await self._flights.run(user_id, lambda: self._load_and_fill(key, load))
-        self._observer.cache_error(CACHE_NAME)
+        self._observer.error()
         return await self._flights.run(user_id, load)
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
@@ -87,7 +101,7 @@ class RedisUserCache:
         except RedisError as error:
             # The entry may outlive the change until its TTL; say so rather than fail a write
             # that PostgreSQL has already committed.
-            self._observer.cache_error(CACHE_NAME)
+            self._observer.error()
             _log.warning(
                 "cache invalidation failed; the entry expires with its TTL",
                 extra={"user.id": str(user_id), "error.type": type(error).__name__},

@@ -63,7 +63,7 @@ class RedisLoginThrottle:
                     pipe.expire(key, limit.window_seconds + 1)
                 results = await pipe.execute()
         except RedisError as error:
-            self._observer.cache_error(THROTTLE_NAME)
+            self._observer.error()
             if not self._failing_open:
                 self._failing_open = True
                 _log.warning(
