@@ -71,3 +71,12 @@ load-ui: setup ## Locust's web UI on http://127.0.0.1:8089; judged against the S
 .PHONY: bench
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
 	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)
+
+.PHONY: migrate
+migrate: setup ## Apply every service's database migrations (PostgreSQL must answer: `make up`)
+	@$(RUN) user-service migrate
+	@$(RUN) order-service migrate
+
+.PHONY: bench-user
+bench-user: setup ## User service: GET by id (cache hit/miss) and token p50/p99 vs a bare route; docs/benchmarks/user.md
+	@$(RUN) python services/user/benchmarks/bench_user.py $(BENCH_ARGS)

@@ -15,6 +15,7 @@ from threadline_native.components.prometheus import Prometheus
 from threadline_native.components.redis import Redis
 from threadline_native.components.tempo import Tempo
 from threadline_native.components.toxiproxy import Toxiproxy
+from threadline_native.components.user import UserService
 
 ALL: tuple[type[Component], ...] = (
     Postgres,
@@ -31,5 +32,7 @@ ALL: tuple[type[Component], ...] = (
     OtelCollector,
     Toxiproxy,
     # Threadline services last: they need PostgreSQL and Kafka, and export to the collector.
+    # The user service before the order service, which calls it to check users.
+    UserService,
     OrderService,
 )
