@@ -46,13 +46,21 @@ class Arm:
     ratio: float | None
 
 
-ARMS = (
+_COMMON = (
     Arm("bare", "bare", None),
     Arm("library @1.0", "library", 1.0),
     Arm(f"library @{DEFAULT_RATIO}", "library", DEFAULT_RATIO),
     Arm("contrib @1.0", "contrib", 1.0),
     Arm(f"contrib @{DEFAULT_RATIO}", "contrib", DEFAULT_RATIO),
 )
+ARMS = {
+    "http": (
+        *_COMMON,
+        Arm("fastapi-native @1.0", "native", 1.0),
+        Arm(f"fastapi-native @{DEFAULT_RATIO}", "native", DEFAULT_RATIO),
+    ),
+    "grpc": _COMMON,
+}
 
 
 @dataclass
@@ -61,6 +69,19 @@ class Measurement:
     arm: str
     round: int
     requests_per_second: float
+    cpu_microseconds_per_request: float
+
+
+@dataclass
+class Load:
+    requests: int
+    requests_per_second: float
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all threads (the exporter's included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -112,7 +133,7 @@ def _start_server(protocol: str, arm: Arm, port: int, sink_port: int) -> subproc
     return process
 
 
-def _load(protocol: str, port: int, seconds: int, body: Path) -> float:
+def _load(protocol: str, port: int, seconds: int, body: Path) -> Load:
     _, load_cpu = _cpus()
     if protocol == "http":
         command = ["wrk", "-t1", f"-c{HTTP_CONNECTIONS}", f"-d{seconds}s"]
@@ -128,14 +149,16 @@ def _load(protocol: str, port: int, seconds: int, body: Path) -> float:
         if "Non-2xx" in output or "Socket errors" in output:
             raise RuntimeError(f"wrk saw errors:\n{output}")
         match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+        total = re.search(r"(\d+) requests in", output)
     else:
         failed = re.search(r"requests: .*?(\d+) failed, (\d+) errored", output)
         if failed is None or failed.groups() != ("0", "0"):
             raise RuntimeError(f"h2load saw errors:\n{output}")
         match = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", output)
-    if match is None:
+        total = re.search(r"requests: \d+ total, \d+ started, (\d+) done", output)
+    if match is None or total is None:
         raise RuntimeError(f"cannot read the load generator's output:\n{output}")
-    return float(match.group(1))
+    return Load(requests=int(total.group(1)), requests_per_second=float(match.group(1)))
 
 
 def _check_grpc(port: int) -> None:
@@ -153,11 +176,17 @@ def _measure(protocol: str, arm: Arm, sink_port: int, body: Path, round_: int) -
         if protocol == "grpc":
             _check_grpc(port)
         _load(protocol, port, WARMUP_SECONDS, body)
-        rps = _load(protocol, port, SECONDS, body)
+        cpu_before = _cpu_seconds(server.pid)
+        load = _load(protocol, port, SECONDS, body)
+        cpu = (_cpu_seconds(server.pid) - cpu_before) / load.requests * 1e6
     finally:
         _stop(server)
-    print(f"  {protocol:4} {arm.name:14} round {round_}: {rps:9.0f} req/s", flush=True)
-    return Measurement(protocol, arm.name, round_, rps)
+    print(
+        f"  {protocol:4} {arm.name:20} round {round_}: "
+        f"{load.requests_per_second:7.0f} req/s {cpu:6.0f} µs CPU/request",
+        flush=True,
+    )
+    return Measurement(protocol, arm.name, round_, load.requests_per_second, cpu)
 
 
 def _summarise(measurements: list[Measurement]) -> dict[str, dict[str, dict[str, float]]]:
@@ -165,18 +194,26 @@ def _summarise(measurements: list[Measurement]) -> dict[str, dict[str, dict[str,
     for protocol in ("http", "grpc"):
         rows = [m for m in measurements if m.protocol == protocol]
         bare = {m.round: m.requests_per_second for m in rows if m.arm == "bare"}
+        bare_cpu = {m.round: m.cpu_microseconds_per_request for m in rows if m.arm == "bare"}
         summary[protocol] = {}
-        for arm in ARMS:
+        for arm in ARMS[protocol]:
             mine = {m.round: m.requests_per_second for m in rows if m.arm == arm.name}
-            median_rps = statistics.median(mine.values())
+            cpu = {m.round: m.cpu_microseconds_per_request for m in rows if m.arm == arm.name}
             ratios = [mine[r] / bare[r] for r in mine]
-            added = [(1 / mine[r] - 1 / bare[r]) * 1e6 for r in mine]
+            cpu_ratios = [bare_cpu[r] / cpu[r] for r in cpu]
             summary[protocol][arm.name] = {
-                "requests_per_second": round(median_rps, 1),
+                "requests_per_second": round(statistics.median(mine.values()), 1),
                 "ratio_to_bare": round(statistics.median(ratios), 3),
-                "added_microseconds_per_request": round(statistics.median(added), 1),
                 "min_ratio": round(min(ratios), 3),
                 "max_ratio": round(max(ratios), 3),
+                "added_microseconds_per_request": round(
+                    statistics.median((1 / mine[r] - 1 / bare[r]) * 1e6 for r in mine), 1
+                ),
+                "cpu_microseconds_per_request": round(statistics.median(cpu.values()), 1),
+                "added_cpu_microseconds_per_request": round(
+                    statistics.median(cpu[r] - bare_cpu[r] for r in cpu), 1
+                ),
+                "cpu_ratio_to_bare": round(statistics.median(cpu_ratios), 3),
             }
     return summary
 
@@ -201,8 +238,9 @@ def _report(summary: dict[str, dict[str, dict[str, float]]], context: dict[str, 
         lines += [
             f"## {names[protocol]}",
             "",
-            "| arm | req/s (median) | ratio to bare | µs added / request | ratio range | goal |",
-            "|---|---:|---:|---:|---|---|",
+            "| arm | req/s | throughput ratio (range) | µs added / request | "
+            "CPU µs / request | CPU ratio | µs CPU added | goal (ratio) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for arm, row in arms.items():
             goal = GOALS.get(arm)
@@ -214,7 +252,7 @@ def _report(summary: dict[str, dict[str, dict[str, float]]], context: dict[str, 
             added = "" if arm == "bare" else f"{row['added_microseconds_per_request']:.0f}"
             lines.append(
                 f"| {arm} | {row['requests_per_second']:.0f} | {row['ratio_to_bare']:.2f} | "
-                f"{added} | {row['min_ratio']:.2f}–{row['max_ratio']:.2f} | {verdict} |"
+                f"{added} | {row['min_ratio']:.2f} to {row['max_ratio']:.2f} | {verdict} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -236,12 +274,14 @@ def main() -> None:
         try:
             time.sleep(1)
             for round_ in range(1, ROUNDS + 1):
-                # Rotate the order so no arm always runs first (or last) in a round.
-                shift = (round_ - 1) % len(ARMS)
-                order = ARMS[shift:] + ARMS[:shift]
                 for protocol in ("http", "grpc"):
-                    for arm in order:
-                        measurements.append(_measure(protocol, arm, sink_port, body, round_))
+                    # Rotate the order so no arm always runs first (or last) in a round.
+                    arms = ARMS[protocol]
+                    shift = (round_ - 1) % len(arms)
+                    measurements.extend(
+                        _measure(protocol, arm, sink_port, body, round_)
+                        for arm in arms[shift:] + arms[:shift]
+                    )
         finally:
             _stop(sink)
     summary = _summarise(measurements)
@@ -262,7 +302,12 @@ def main() -> None:
         "admin server and gRPC health running",
         "contrib arm": "same provider and exporter; FastAPIInstrumentor (receive/send spans "
         "off) / aio_server_interceptor; spans only, no Prometheus metrics",
-        "µs added": "1/throughput(arm) − 1/throughput(bare): server CPU time added per request",
+        "fastapi-native arm": "FastAPI's built-in OpenTelemetry support with its defaults "
+        "(server span + operation spans), same provider and exporter",
+        "µs added": "1/throughput(arm) - 1/throughput(bare): server time added per request",
+        "CPU µs / request": "user+system CPU time of the server process (all threads, the "
+        "exporter's included) over the measured window, divided by requests served; CPU ratio "
+        "= bare / arm, i.e. the throughput ratio on a dedicated core",
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "observability.json").write_text(

@@ -3,7 +3,8 @@
 ``python servers.py http|grpc --arm bare|library|contrib --port N`` serves until SIGTERM. The
 ``library`` arm is set up exactly as a Threadline service is (``setup`` + ``instrument_app`` /
 ``server_interceptors``, JSON logging, admin server, OTLP exporters); the ``contrib`` arm uses the
-same tracer provider and exporter with the OpenTelemetry contrib instrumentation instead. The
+same tracer provider and exporter with the OpenTelemetry contrib instrumentation instead, and
+the HTTP ``native`` arm leaves tracing to FastAPI's built-in OpenTelemetry support. The
 exporter endpoint, sampler ratio and admin port come from the usual environment variables.
 """
 
@@ -44,7 +45,10 @@ async def _serve_http(arm: str, port: int) -> None:
         instrument_app(app, telemetry)
         await serve(app, telemetry, host="127.0.0.1", port=port, lifespan="off")
         return
-    if arm == "contrib":
+    if arm == "native":
+        # FastAPI's built-in OpenTelemetry support, on by default once a provider is global.
+        setup()
+    elif arm == "contrib":
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415
 
         telemetry = setup()
@@ -71,7 +75,10 @@ async def _serve_grpc(arm: str, port: int) -> None:
         from opentelemetry.instrumentation.grpc import aio_server_interceptor  # noqa: PLC0415
 
         contrib_telemetry = setup()
-        interceptors = [aio_server_interceptor(tracer_provider=contrib_telemetry.tracer_provider)]
+        contrib = aio_server_interceptor(  # type: ignore[no-untyped-call]
+            tracer_provider=contrib_telemetry.tracer_provider
+        )
+        interceptors = [contrib]
     server = grpc.aio.server(interceptors=interceptors)
     handler = grpc.unary_unary_rpc_method_handler(_ping)
     server.add_generic_rpc_handlers(
@@ -81,7 +88,7 @@ async def _serve_grpc(arm: str, port: int) -> None:
     if telemetry is not None:
         add_health_servicer(server, telemetry)
         await server.start()
-        telemetry.lifecycle.on_drain("grpc", lambda left: server.stop(left))
+        telemetry.lifecycle.on_drain("grpc", server.stop)
         telemetry.health.mark_started()
         await telemetry.run_until_shutdown()
         return
@@ -95,7 +102,7 @@ async def _serve_grpc(arm: str, port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["http", "grpc"])
-    parser.add_argument("--arm", choices=["bare", "library", "contrib"], required=True)
+    parser.add_argument("--arm", choices=["bare", "library", "contrib", "native"], required=True)
     parser.add_argument("--port", type=int, required=True)
     options = parser.parse_args()
     if options.kind == "http":

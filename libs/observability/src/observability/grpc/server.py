@@ -68,10 +68,12 @@ class _Observed:
         self._tracer = tracer
         self._duration = duration
         self._children: dict[grpc.StatusCode, Any] = {}
+        # The propagator's fields are rebuilt on every access; read them once.
+        self._fields = frozenset(propagate.get_global_textmap().fields)
 
     def start(self, context: grpc.aio.ServicerContext[Any, Any]) -> tuple[Span, object]:
         carrier: dict[str, str] = {}
-        fields = propagate.get_global_textmap().fields
+        fields = self._fields
         for key, value in context.invocation_metadata() or ():
             if key in fields:
                 carrier[key] = value if isinstance(value, str) else value.decode("latin-1")
