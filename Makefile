@@ -80,3 +80,10 @@ migrate: setup ## Apply every service's database migrations (PostgreSQL must ans
 .PHONY: bench-user
 bench-user: setup ## User service: GET by id (cache hit/miss) and token p50/p99 vs a bare route; docs/benchmarks/user.md
 	@$(RUN) python services/user/benchmarks/bench_user.py $(BENCH_ARGS)
+
+.PHONY: bench-observability
+bench-observability: setup ## Overhead of libs/observability on a trivial FastAPI route and grpc.aio method; docs/benchmarks/observability.md
+	@command -v wrk >/dev/null && command -v h2load >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk nghttp2-client; }
+	@$(RUN) python libs/observability/benchmarks/overhead.py

@@ -133,7 +133,7 @@ async def test_grpc_status_codes_reach_span_and_metrics(
     # abort() sends the status before the handler unwinds: the server span may end a moment
     # after the client has its answer.
     async with asyncio.timeout(5):
-        while not any(span.kind is SpanKind.SERVER for span in spans.get_finished_spans()):
+        while not any(span.kind is SpanKind.SERVER for span in spans.get_finished_spans()):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     server_span = _by_kind(spans.get_finished_spans(), SpanKind.SERVER, "test.v1.Orders/Create")
     assert server_span.attributes is not None
