@@ -1,8 +1,8 @@
 """The user and order services as local processes: for the smoke test and runs without a stack.
 
-Started the way their own end-to-end tests start them: `python -m <service>.cli serve` with
-settings in the environment, on ports the caller chooses, logging JSON lines to a file, ready
-when the admin port's `/readyz` answers 200. The databases must exist; `migrate` runs first.
+Started the way their own end-to-end tests start them: `<service> serve` with settings in the
+environment, on ports the caller chooses, logging JSON lines to a file, ready when the admin
+port's `/readyz` answers 200. The databases must exist; `<service> migrate` runs first.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["LocalService", "ServiceStartError", "start_order_service", "start_user_service"]
+__all__ = ["LocalService", "LocalServices", "ServiceStartError", "start_services"]
 
 
 class ServiceStartError(RuntimeError):
@@ -47,6 +47,19 @@ class LocalService:
             return self.process.wait(timeout=timeout)
 
 
+@dataclass
+class LocalServices:
+    """Both services, as the load test sees them."""
+
+    user: LocalService
+    order: LocalService
+
+    def stop(self) -> None:
+        # The order service calls the user service: stop it first.
+        self.order.stop()
+        self.user.stop()
+
+
 def _quiet_telemetry() -> dict[str, str]:
     # No collector needed: the services still continue the load's trace context (their logs
     # carry its trace ids), they just export nothing.
@@ -59,119 +72,117 @@ def _command(module: str, command: str) -> list[str]:
     return [sys.executable, "-c", script, command]
 
 
-def _migrate(module: str, environment: dict[str, str], log_path: Path) -> None:
-    with log_path.open("ab") as log:
-        completed = subprocess.run(
-            _command(module, "migrate"),
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-            timeout=120,
-        )
-    if completed.returncode != 0:
-        raise ServiceStartError(f"{module} migrate failed:\n{log_path.read_text()[-3000:]}")
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    module: str
+    environment: dict[str, str]
+    address: str
+    admin_url: str
 
 
-def _start(
-    name: str,
-    module: str,
-    environment: dict[str, str],
-    *,
-    address: str,
-    admin_url: str,
-    workdir: Path,
-    ready_timeout: float,
-) -> LocalService:
-    log_path = workdir / f"{name}.log"
-    _migrate(module, environment, log_path)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            _command(module, "serve"),
-            env=environment,
+def _launch(spec: _Spec, command: str, workdir: Path) -> subprocess.Popen[bytes]:
+    with (workdir / f"{spec.name}.log").open("ab") as log:
+        return subprocess.Popen(
+            _command(spec.module, command),
+            env=spec.environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=workdir,
         )
-    service = LocalService(name, process, address, admin_url, log_path)
-    deadline = time.monotonic() + ready_timeout
+
+
+def _migrate_all(specs: list[_Spec], workdir: Path) -> None:
+    # Side by side: most of a migration's time is the interpreter importing the service.
+    migrations = [(spec, _launch(spec, "migrate", workdir)) for spec in specs]
+    for spec, process in migrations:
+        if process.wait(timeout=120) != 0:
+            log = (workdir / f"{spec.name}.log").read_text(errors="replace")
+            raise ServiceStartError(f"{spec.name} migrate failed:\n{log[-3000:]}")
+
+
+def _wait_ready(service: LocalService, deadline: float) -> None:
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if service.process.poll() is not None:
             raise ServiceStartError(
-                f"{name} exited with {process.returncode}:\n{service.log()[-3000:]}"
+                f"{service.name} exited with {service.process.returncode}:\n{service.log()[-3000:]}"
             )
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{admin_url}/readyz", timeout=1).status_code == 200:
-                return service
+            if httpx.get(f"{service.admin_url}/readyz", timeout=1).status_code == 200:
+                return
         time.sleep(0.1)
-    service.stop()
-    raise ServiceStartError(
-        f"{name} was not ready after {ready_timeout:g} s:\n{service.log()[-3000:]}"
-    )
+    raise ServiceStartError(f"{service.name} was not ready in time:\n{service.log()[-3000:]}")
 
 
-def start_user_service(
+def start_services(
     *,
-    database_url: str,
+    user_database_url: str,
+    orders_database_url: str,
     redis_url: str,
-    port: int,
-    admin_port: int,
+    ports: tuple[int, int, int, int],
     workdir: Path,
-    extra_env: dict[str, str] | None = None,
-    ready_timeout: float = 60.0,
-) -> LocalService:
-    environment = {
-        **os.environ,
-        **_quiet_telemetry(),
-        "USER_HOST": "127.0.0.1",
-        "USER_PORT": str(port),
-        "USER_ADMIN_HOST": "127.0.0.1",
-        "USER_ADMIN_PORT": str(admin_port),
-        "USER_DATABASE_URL": database_url,
-        "USER_REDIS_URL": redis_url,
-        "USER_SIGNING_KEYS_DIR": str(workdir / "user-keys"),
-        **(extra_env or {}),
-    }
-    return _start(
+    user_env: dict[str, str] | None = None,
+    order_env: dict[str, str] | None = None,
+    ready_timeout: float = 90.0,
+) -> LocalServices:
+    """Migrate both databases, start both services, wait until both are ready.
+
+    `ports`: user API, user admin, order gRPC, order admin.
+    """
+    user_port, user_admin_port, order_port, order_admin_port = ports
+    user_url = f"http://127.0.0.1:{user_port}"
+    user = _Spec(
         "user-service",
         "user_service.cli",
-        environment,
-        address=f"http://127.0.0.1:{port}",
-        admin_url=f"http://127.0.0.1:{admin_port}",
-        workdir=workdir,
-        ready_timeout=ready_timeout,
+        {
+            **os.environ,
+            **_quiet_telemetry(),
+            "USER_HOST": "127.0.0.1",
+            "USER_PORT": str(user_port),
+            "USER_ADMIN_HOST": "127.0.0.1",
+            "USER_ADMIN_PORT": str(user_admin_port),
+            "USER_DATABASE_URL": user_database_url,
+            "USER_REDIS_URL": redis_url,
+            "USER_SIGNING_KEYS_DIR": str(workdir / "user-keys"),
+            **(user_env or {}),
+        },
+        user_url,
+        f"http://127.0.0.1:{user_admin_port}",
     )
-
-
-def start_order_service(
-    *,
-    database_url: str,
-    user_service_url: str,
-    kafka_bootstrap: str,
-    port: int,
-    admin_port: int,
-    workdir: Path,
-    extra_env: dict[str, str] | None = None,
-    ready_timeout: float = 60.0,
-) -> LocalService:
-    environment = {
-        **os.environ,
-        **_quiet_telemetry(),
-        "ORDER_HOST": "127.0.0.1",
-        "ORDER_PORT": str(port),
-        "ORDER_ADMIN_HOST": "127.0.0.1",
-        "ORDER_ADMIN_PORT": str(admin_port),
-        "ORDER_DATABASE_URL": database_url,
-        "ORDER_USER_SERVICE_URL": user_service_url,
-        "ORDER_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        **(extra_env or {}),
-    }
-    return _start(
+    order = _Spec(
         "order-service",
         "order_service.cli",
-        environment,
-        address=f"127.0.0.1:{port}",
-        admin_url=f"http://127.0.0.1:{admin_port}",
-        workdir=workdir,
-        ready_timeout=ready_timeout,
+        {
+            **os.environ,
+            **_quiet_telemetry(),
+            "ORDER_HOST": "127.0.0.1",
+            "ORDER_PORT": str(order_port),
+            "ORDER_ADMIN_HOST": "127.0.0.1",
+            "ORDER_ADMIN_PORT": str(order_admin_port),
+            "ORDER_DATABASE_URL": orders_database_url,
+            "ORDER_USER_SERVICE_URL": user_url,
+            **(order_env or {}),
+        },
+        f"127.0.0.1:{order_port}",
+        f"http://127.0.0.1:{order_admin_port}",
     )
+    _migrate_all([user, order], workdir)
+    started = [
+        LocalService(
+            spec.name,
+            _launch(spec, "serve", workdir),
+            spec.address,
+            spec.admin_url,
+            workdir / f"{spec.name}.log",
+        )
+        for spec in (user, order)
+    ]
+    services = LocalServices(*started)
+    deadline = time.monotonic() + ready_timeout
+    try:
+        for service in started:
+            _wait_ready(service, deadline)
+    except BaseException:
+        services.stop()
+        raise
+    return services

@@ -1,0 +1,57 @@
+"""Fixtures of the load tests' own tests: both services as real processes, on free ports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from threadline_loadtests.local_services import LocalServices, start_services
+
+from threadline_native.net import free_port
+from threadline_testing.plugin import short_id
+
+
+@pytest.fixture
+def orders_database_url(postgres_url: str) -> Iterator[str]:
+    """A second fresh database (the order service's), next to `database_url` (the user service's).
+
+    The services keep their Alembic histories in one table name each, so they cannot share one.
+    """
+    name = f"test_{short_id()}"
+    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def services(
+    database_url: str, orders_database_url: str, redis_db_url: str, tmp_path: Path
+) -> Iterator[LocalServices]:
+    """The user and order services as processes on loopback, stopped (SIGTERM) afterwards."""
+    running = start_services(
+        user_database_url=database_url,
+        orders_database_url=orders_database_url,
+        redis_url=redis_db_url,
+        ports=(free_port(), free_port(), free_port(), free_port()),
+        workdir=tmp_path,
+        # Behaviour, not password-hashing cost, is under test.
+        user_env={"USER_ARGON2_TIME_COST": "1", "USER_ARGON2_MEMORY_KIB": str(8 * 1024)},
+        # The outbox relay (and so Kafka) is not what the load test's smoke test is about.
+        order_env={"ORDER_RELAY_ENABLED": "false"},
+    )
+    yield running
+    running.stop()
