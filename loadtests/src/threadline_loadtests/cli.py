@@ -45,6 +45,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
         help="export the client spans (e.g. http://127.0.0.1:4317); off when empty",
     )
     parser.add_argument("--cpus", default=None, help="confine Locust: taskset -c CPUS")
+    parser.add_argument(
+        "--include-ramp-up",
+        action="store_true",
+        help="steady runs: also measure while users start (cold caches, pools, JWKS fetches)",
+    )
     parser.add_argument("--out", type=Path, default=Path(out), help="reports directory")
     parser.add_argument("--slo", type=Path, default=DEFAULT_SLO, help="objectives (TOML)")
 
@@ -63,6 +68,8 @@ def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
         trace_sample_ratio=args.trace_sample_ratio,
         otlp_endpoint=args.otlp_endpoint,
         cpus=args.cpus,
+        # A steady run is judged on its steady state; a shape's transitions are its point.
+        measure_after_spawn=args.shape is None and not args.include_ramp_up,
         headless=headless,
     )
 

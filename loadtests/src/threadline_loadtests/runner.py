@@ -51,7 +51,7 @@ class RunPlan:
     trace_sample_ratio: float = 1.0
     otlp_endpoint: str = ""
     signup_pacing_seconds: float = 5.0
-    # Measure only once every user runs (Locust's --reset-stats): the benchmark's choice.
+    # Measure only once every user runs (Locust's --reset-stats): steady runs, the benchmark.
     measure_after_spawn: bool = False
     # `taskset -c <cpus>`: confine the load generator, so it cannot take the services' CPU.
     cpus: str | None = None
