@@ -72,6 +72,14 @@ load-ui: setup ## Locust's web UI on http://127.0.0.1:8089; judged against the S
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
 	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)
 
+.PHONY: proto
+proto: ## Regenerate libs/contracts from services/order/proto (grpcio-tools + mypy-protobuf, locked)
+	@$(RUN) python libs/contracts/generate.py
+
+.PHONY: bench-order
+bench-order: setup ## Order service: RPC throughput/p99 vs bare grpc.aio, relay events/s, commit-to-consumed p99
+	@$(RUN) python services/order/benchmarks/bench_order.py $(BENCH_ARGS)
+
 .PHONY: migrate
 migrate: setup ## Apply every service's database migrations (PostgreSQL must answer: `make up`)
 	@$(RUN) user-service migrate

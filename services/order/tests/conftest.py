@@ -9,10 +9,16 @@ over a real gRPC channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sys
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import grpc
 import httpx
 import pytest
@@ -23,8 +29,15 @@ from observability import Telemetry
 from order_service.adapters.migrations import upgrade_to_head
 from order_service.main import build
 from order_service.settings import Settings
-from order_service.testing import FakeUserService, RunningOrders, in_memory_telemetry
+from order_service.testing import (
+    FakeUserService,
+    RunningOrders,
+    ServiceProcess,
+    free_port,
+    in_memory_telemetry,
+)
 from threadline_contracts.order.v1 import order_pb2_grpc
+from user_service.adapters.migrations import upgrade_to_head as upgrade_users
 
 
 @pytest.fixture
@@ -103,3 +116,179 @@ async def running_orders(
 ) -> RunningOrders:
     """The real order server (relay off); settings overrides by indirect parametrisation."""
     return await start_orders(**getattr(request, "param", {}))
+
+
+# E2E: both services as real processes --------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class E2EStack:
+    """The user and order services as processes on fresh databases, one Redis db, one topic."""
+
+    users: ServiceProcess
+    orders: ServiceProcess
+    topic: str
+    grpc_target: str
+    orders_database_url: str
+
+    @property
+    def users_url(self) -> str:
+        return self.users.env["USER_BASE_URL"]
+
+    def register(self, email: str) -> tuple[uuid.UUID, str]:
+        """A new active user and an access token for it."""
+        created = httpx.post(
+            f"{self.users_url}/v1/users",
+            json={"email": email, "full_name": "E2E", "password": PASSWORD},
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        token = httpx.post(
+            f"{self.users_url}/v1/auth/token",
+            json={"email": email, "password": PASSWORD},
+            timeout=10,
+        )
+        assert token.status_code == 200, token.text
+        return uuid.UUID(created.json()["id"]), token.json()["access_token"]
+
+    def user(self, user_id: uuid.UUID, token: str) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.users_url}/v1/users/{user_id}",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def _database(postgres_url: str) -> Iterator[str]:
+    """Like the shared `database_url` fixture, for a test that needs a second database."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def users_database_url(postgres_url: str) -> Iterator[str]:
+    yield from _database(postgres_url)
+
+
+LaunchStack = Callable[..., E2EStack]
+
+
+def in_thread(function: Callable[[str], None], argument: str) -> None:
+    """Run blocking code that starts its own event loop, even from inside a running one."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function(argument)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
+    database_url: str,
+    users_database_url: str,
+    redis_db_url: str,
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    unique_name: str,
+) -> Iterator[LaunchStack]:
+    """`launch_stack(kafka=..., order_env=..., user_env=...)`: both services, started and
+    ready; stopped (SIGTERM) afterwards."""
+    started: list[ServiceProcess] = []
+
+    def launch(
+        *,
+        kafka: str = kafka_bootstrap,
+        order_env: dict[str, str] | None = None,
+        user_env: dict[str, str] | None = None,
+    ) -> E2EStack:
+        topic = f"e2e.orders.{unique_name}"
+        user_port, user_admin = free_port(), free_port()
+        common = {"OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
+        users_env = {
+            **common,
+            "USER_BASE_URL": f"http://127.0.0.1:{user_port}",
+            "USER_HOST": "127.0.0.1",
+            "USER_PORT": str(user_port),
+            "USER_ADMIN_HOST": "127.0.0.1",
+            "USER_ADMIN_PORT": str(user_admin),
+            "USER_DATABASE_URL": users_database_url,
+            "USER_REDIS_URL": redis_db_url,
+            "USER_SIGNING_KEYS_DIR": str(tmp_path / "keys"),
+            "USER_ARGON2_TIME_COST": "1",
+            "USER_ARGON2_MEMORY_KIB": str(8 * 1024),
+            "USER_KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "USER_ORDERS_TOPIC": topic,
+            "USER_ORDERS_DLQ_TOPIC": f"{topic}.dlq",
+            "USER_ORDERS_CONSUMER_GROUP": f"user-stats-{unique_name}",
+            **(user_env or {}),
+        }
+        # In this process (a subprocess would pay the imports again): the schema each needs.
+        in_thread(upgrade_users, users_database_url)
+        users = ServiceProcess(
+            "user-service",
+            [sys.executable, "-m", "user_service.cli", "serve"],
+            users_env,
+            f"http://127.0.0.1:{user_admin}/readyz",
+            tmp_path / "user-service.log",
+        )
+        started.append(users.start())
+        order_port, order_admin = free_port(), free_port()
+        orders_env = {
+            **common,
+            "ORDER_HOST": "127.0.0.1",
+            "ORDER_PORT": str(order_port),
+            "ORDER_ADMIN_HOST": "127.0.0.1",
+            "ORDER_ADMIN_PORT": str(order_admin),
+            "ORDER_DATABASE_URL": database_url,
+            "ORDER_USER_SERVICE_URL": f"http://127.0.0.1:{user_port}",
+            "ORDER_KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "ORDER_ORDERS_TOPIC": topic,
+            **(order_env or {}),
+        }
+        in_thread(upgrade_to_head, database_url)
+        orders = ServiceProcess(
+            "order-service",
+            [sys.executable, "-m", "order_service.cli", "serve"],
+            orders_env,
+            f"http://127.0.0.1:{order_admin}/readyz",
+            tmp_path / "order-service.log",
+        )
+        started.append(orders.start())
+        return E2EStack(
+            users=users,
+            orders=orders,
+            topic=topic,
+            grpc_target=f"127.0.0.1:{order_port}",
+            orders_database_url=database_url,
+        )
+
+    yield launch
+    for service in reversed(started):
+        if service.process is not None and service.process.poll() is None:
+            service.stop()

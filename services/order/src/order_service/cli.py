@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Sequence
 
 from order_service.adapters.migrations import upgrade_to_head
@@ -30,3 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade_to_head(settings.database_url.get_secret_value())
             print("orders database: migrations applied")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,6 +34,7 @@ from order_service.adapters.relay import OutboxRelay
 from order_service.adapters.tokens import JwksTokenVerifier
 from order_service.adapters.unit_of_work import SqlUnitOfWork
 from order_service.adapters.user_directory import PEER, HttpUserDirectory
+from order_service.api.draining import DrainingInterceptor
 from order_service.api.errors import ErrorMappingInterceptor
 from order_service.api.registration import SERVICE_NAME, add_order_service
 from order_service.api.servicer import OrderServicer
@@ -165,10 +166,12 @@ async def build(
         metrics=metrics,
         tracer=telemetry.tracer("order_service"),
     )
+    draining = DrainingInterceptor(frozenset({SERVICE_NAME}))
     server = grpc.aio.server(
-        # Observability outermost, so its span and metric see the status the mapping chose.
+        # Observability outermost, so its span and metric see the status finally chosen.
         interceptors=[
             *server_interceptors(telemetry),
+            draining,
             ErrorMappingInterceptor(frozenset({SERVICE_NAME})),
         ],
         options=[
@@ -190,7 +193,7 @@ async def build(
     await server.start()
     # Drain order: stop taking RPCs and finish those in flight (their outbox rows are then
     # committed), then let the relay publish what it can and stop.
-    telemetry.lifecycle.on_drain("grpc", server.stop)
+    telemetry.lifecycle.on_drain("grpc", lambda left: draining.drain(server, left))
     stack.push_async_callback(server.stop, None)
     if relay is not None:
 

@@ -6,9 +6,18 @@ Used by the order service's own tests; nothing here runs in production.
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -152,3 +161,83 @@ class RunningOrders:
 
     def auth(self, user_id: uuid.UUID) -> tuple[tuple[str, str]]:
         return (("authorization", f"Bearer {self.user_service.token(user_id)}"),)
+
+
+# --- E2E: services as real processes ----------------------------------------------------------
+
+
+@dataclass
+class ServiceProcess:
+    """One service run as `python -m <module> serve`, restartable on the same ports."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, timeout: float = 40.0) -> ServiceProcess:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.log_path.parent,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited during start-up:\n{self.log()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.ready_url, timeout=1).status_code == 200:
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"{self.name} did not become ready:\n{self.log()[-3000:]}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then the exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample from the admin port's exposition (0 when absent)."""
+        admin = self.ready_url.rsplit("/", 1)[0]
+        for line in httpx.get(f"{admin}/metrics", timeout=5).text.splitlines():
+            if not line.startswith((name + "{", name + " ")):
+                continue
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            if all(found.get(key) == value for key, value in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_module(module: str, *args: str, env: dict[str, str], cwd: Path) -> None:
+    """Run ``python -m module args`` to completion (migrations); fail loudly with its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
