@@ -20,6 +20,7 @@ from pathlib import Path
 
 from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
 from threadline_loadtests.journeys import MIXED
+from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
 from threadline_loadtests.runner import RunPlan, run_locust
 from threadline_loadtests.summary import Figures, RunSummary
 
@@ -55,7 +56,7 @@ class BenchSettings:
     user_rps: float = 10.0
     p99_limit_ms: float = 250.0
     min_delivered_share: float = 0.95
-    trace_sample_ratio: float = 1.0
+    trace_sample_ratio: float = DEFAULT_TRACE_SAMPLE_RATIO
     otlp_endpoint: str = ""
     host: str = "http://127.0.0.1:8000"
     grpc_target: str = "127.0.0.1:50051"

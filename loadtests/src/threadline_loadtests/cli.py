@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
 from threadline_loadtests.report import RunFailedError, report_run
 from threadline_loadtests.runner import SHAPES, RunPlan, run_locust
 from threadline_loadtests.slo import Objectives, SloFileError
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--step-time", default="45s", help="duration of each step")
     bench.add_argument("--start-rps", type=float, default=200.0)
     bench.add_argument("--max-rps", type=float, default=2000.0)
-    bench.add_argument("--trace-sample-ratio", type=float, default=1.0)
+    bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
     bench.add_argument("--otlp-endpoint", default="")
     bench.add_argument("--host", default="http://127.0.0.1:8000")
     bench.add_argument("--grpc-target", default="127.0.0.1:50051")

@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
+
 __all__ = ["LOCUSTFILE", "SHAPES", "RunPlan", "locust_command", "parse_duration", "run_locust"]
 
 PACKAGE = Path(__file__).resolve().parent
@@ -42,13 +44,13 @@ class RunPlan:
     out_dir: Path
     host: str = "http://127.0.0.1:8000"
     grpc_target: str = "127.0.0.1:50051"
-    users: int = 40
+    users: int = 30
     spawn_rate: float = 10.0
     run_time: str = "60s"
     user_rps: float = 4.0
     accounts: int = 20
     shape: str | None = None
-    trace_sample_ratio: float = 1.0
+    trace_sample_ratio: float = DEFAULT_TRACE_SAMPLE_RATIO
     otlp_endpoint: str = ""
     signup_pacing_seconds: float = 5.0
     # Measure only once every user runs (Locust's --reset-stats): steady runs, the benchmark.
