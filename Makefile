@@ -95,3 +95,7 @@ bench-observability: setup ## Overhead of libs/observability on a trivial FastAP
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk nghttp2-client; }
 	@$(RUN) python libs/observability/benchmarks/overhead.py
+
+.PHONY: bench-stack
+bench-stack: setup ## Time a warm native start and measure each component's RAM (docs/benchmarks/stack.json)
+	@$(RUN) python -m threadline_native.stack_bench
