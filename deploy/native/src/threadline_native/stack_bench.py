@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     output = options.output or context.layout.root / "docs" / "benchmarks" / "stack.json"
     output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"restarted: {', '.join(result['restarted']) or 'nothing'}")
+    print(f"restarted: {', '.join(c.name for c in stopped) or 'nothing'}")
     print(f"whole stack healthy after {total:.1f}s (warm)\n")
     print("| component | s to healthy | PSS MiB |\n|---|---|---|")
     for component in everything:
