@@ -197,7 +197,8 @@ def start_service(
     service = ServiceProcess(
         process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}", log_path
     )
-    deadline = time.monotonic() + 30
+    # Generous: on a busy 2-core machine the imports alone can take 15 s.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return service  # exited during start-up; the caller looks at why

@@ -28,7 +28,7 @@ from schemathesis.core.result import Ok
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES_PER_OPERATION = 30  # per operation and mode (valid, invalid)
+EXAMPLES_PER_OPERATION = 20  # per operation and mode (valid, invalid)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
+from user_service.adapters.keys import KeyRing, new_signing_key
 from user_service.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -296,7 +303,6 @@ async def test_wrong_password_and_unknown_email_answer_the_same(
 
 
 async def test_the_jwks_verifies_issued_tokens(client: httpx.AsyncClient, sign_up: Any) -> None:
-    import jwt  # noqa: PLC0415 - only this test plays the order service
 
     ada = await sign_up("ada@example.com")
     jwks = (await client.get("/.well-known/jwks.json")).json()
@@ -310,3 +316,56 @@ async def test_the_jwks_verifies_issued_tokens(client: httpx.AsyncClient, sign_u
         issuer="threadline-user",
     )
     assert claims["sub"] == ada.id
+
+
+async def test_forged_and_stale_tokens_are_refused_over_http(
+    client: httpx.AsyncClient, sign_up: Any, settings: Settings
+) -> None:
+    """What an attacker holding only the JWKS (and one real token) can try, end to end."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    ada = await sign_up("ada@example.com")
+    jwk = (await client.get("/.well-known/jwks.json")).json()["keys"][0]
+    now = int(time.time())
+    claims = {
+        "iss": "threadline-user",
+        "aud": "threadline",
+        "sub": ada.id,
+        "role": "admin",
+        "iat": now,
+        "exp": now + 600,
+    }
+    payload = b64(json.dumps(claims).encode())
+
+    def unsigned(alg: str) -> str:
+        return b64(json.dumps({"alg": alg, "typ": "JWT", "kid": jwk["kid"]}).encode())
+
+    public_key = base64.urlsafe_b64decode(jwk["x"] + "==")
+    hs256 = f"{unsigned('HS256')}.{payload}"
+    hs256 += "." + b64(hmac.new(public_key, hs256.encode(), hashlib.sha256).digest())
+    real_key = KeyRing.load_or_create(settings.signing_keys_dir).active
+    expired = jwt.encode(
+        {**claims, "role": "user", "iat": now - 3600, "exp": now - 1800},
+        real_key.private_key,
+        algorithm="EdDSA",
+        headers={"kid": real_key.kid},
+    )
+    unknown_kid = jwt.encode(
+        claims, new_signing_key().private_key, algorithm="EdDSA", headers={"kid": "k-retired"}
+    )
+    header, _, signature = ada.token.split(".")
+    tampered = f"{header}.{payload}.{signature}"  # admin role grafted onto a real signature
+    forgeries = {
+        "alg none": f"{unsigned('none')}.{payload}.",
+        "HS256 keyed with the public key": hs256,
+        "expired": expired,
+        "unknown kid": unknown_kid,
+        "bad signature": tampered,
+    }
+    for name, token in forgeries.items():
+        response = await client.get("/v1/users", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, name
+        assert_problem(response, 401)
+    assert (await client.get("/v1/users/me", headers=ada.auth)).status_code == 200
