@@ -32,9 +32,9 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 RESULTS = ROOT / "docs" / "benchmarks"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 WARMUP_SECONDS = 1
-HTTP_CONNECTIONS = 32
+HTTP_CONNECTIONS = 64
 GRPC_CONNECTIONS, GRPC_STREAMS = 4, 16
 DEFAULT_RATIO = 0.1
 
@@ -90,6 +90,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _priority() -> list[str]:
+    """Run measured processes ahead of background batch work (niced compilers) when allowed."""
+    return ["nice", "-n", "-5"] if os.geteuid() == 0 else []
+
+
 def _cpus() -> tuple[str, str]:
     """(server CPU, load-generator CPU); the same CPU twice on a one-core machine."""
     available = sorted(os.sched_getaffinity(0))
@@ -126,7 +131,8 @@ def _start_server(protocol: str, arm: Arm, port: int, sink_port: int) -> subproc
         "OBS_ADMIN_HOST": "127.0.0.1",
         "OBS_ADMIN_PORT": str(_free_port()),
     }
-    command = ["taskset", "-c", server_cpu, sys.executable, str(HERE / "servers.py"), protocol]
+    command = [*_priority(), "taskset", "-c", server_cpu, sys.executable]
+    command += [str(HERE / "servers.py"), protocol]
     command += ["--arm", arm.instrumentation, "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     _wait_for_port(port, process)
@@ -143,7 +149,10 @@ def _load(protocol: str, port: int, seconds: int, body: Path) -> Load:
         command += ["-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
         command.append(f"http://127.0.0.1:{port}/bench.v1.Bench/Ping")
     output = subprocess.run(
-        ["taskset", "-c", load_cpu, *command], capture_output=True, text=True, check=True
+        [*_priority(), "taskset", "-c", load_cpu, *command],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     if protocol == "http":
         if "Non-2xx" in output or "Socket errors" in output:
@@ -244,21 +253,34 @@ def _report(summary: dict[str, dict[str, dict[str, float]]], context: dict[str, 
         ]
         for arm, row in arms.items():
             goal = GOALS.get(arm)
-            verdict = (
-                ""
-                if goal is None
-                else (f"≥ {goal}: {'met' if row['ratio_to_bare'] >= goal else 'NOT met'}")
-            )
-            added = "" if arm == "bare" else f"{row['added_microseconds_per_request']:.0f}"
+            verdict = ""
+            if goal is not None:
+                throughput_ok = "met" if row["ratio_to_bare"] >= goal else "NOT met"
+                cpu_ok = "met" if row["cpu_ratio_to_bare"] >= goal else "NOT met"
+                verdict = f"≥ {goal}: throughput {throughput_ok}, CPU {cpu_ok}"
+            bare_row = arm == "bare"
+            added = "" if bare_row else f"{row['added_microseconds_per_request']:.0f}"
+            added_cpu = "" if bare_row else f"{row['added_cpu_microseconds_per_request']:.0f}"
             lines.append(
-                f"| {arm} | {row['requests_per_second']:.0f} | {row['ratio_to_bare']:.2f} | "
-                f"{added} | {row['min_ratio']:.2f} to {row['max_ratio']:.2f} | {verdict} |"
+                f"| {arm} | {row['requests_per_second']:.0f} | {row['ratio_to_bare']:.2f} "
+                f"({row['min_ratio']:.2f} to {row['max_ratio']:.2f}) | {added} | "
+                f"{row['cpu_microseconds_per_request']:.0f} | {row['cpu_ratio_to_bare']:.2f} | "
+                f"{added_cpu} | {verdict} |"
             )
         lines.append("")
     return "\n".join(lines)
 
 
+def render_only() -> None:
+    """Rewrite observability.md from observability.json (after a change to the report)."""
+    saved = json.loads((RESULTS / "observability.json").read_text())
+    (RESULTS / "observability.md").write_text(_report(saved["summary"], saved["context"]))
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--render-only"]:
+        render_only()
+        return
     for tool in ("wrk", "h2load", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing (make bench-observability installs it)")
@@ -289,7 +311,8 @@ def main() -> None:
         "when (UTC)": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "machine": f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
         f"shared with other work; server pinned to CPU {server_cpu}, "
-        f"load generator and OTLP sink to CPU {load_cpu}",
+        f"load generator and OTLP sink to CPU {load_cpu}"
+        + (", both at nice -5" if _priority() else ""),
         "software": f"Python {platform.python_version()}, uvicorn {version('uvicorn')}, "
         f"FastAPI {version('fastapi')}, grpcio {version('grpcio')}, "
         f"opentelemetry-sdk {version('opentelemetry-sdk')}",
