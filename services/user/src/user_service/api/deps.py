@@ -13,15 +13,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
-from user_service.adapters.cache import RedisUserCache
 from user_service.adapters.keys import KeyRing
-from user_service.adapters.passwords import Argon2PasswordHasher
-from user_service.adapters.throttle import RedisLoginThrottle
-from user_service.adapters.tokens import JwtIssuer, JwtVerifier
 from user_service.adapters.unit_of_work import SqlUnitOfWork
 from user_service.domain.access import Principal
-from user_service.domain.errors import InvalidTokenError
-from user_service.service_layer.ports import Clock, UnitOfWork, UserEvents
+from user_service.domain.errors import NotAuthenticatedError
+from user_service.service_layer.ports import (
+    Clock,
+    LoginThrottle,
+    PasswordHasher,
+    TokenIssuer,
+    TokenVerifier,
+    UnitOfWork,
+    UserCache,
+    UserEvents,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +34,12 @@ class Services:
     """The adapters one process shares between requests, built and closed by the lifespan."""
 
     engine: AsyncEngine
-    cache: RedisUserCache
-    hasher: Argon2PasswordHasher
+    cache: UserCache
+    hasher: PasswordHasher
     keys: KeyRing
-    issuer: JwtIssuer
-    verifier: JwtVerifier
-    throttle: RedisLoginThrottle
+    issuer: TokenIssuer
+    verifier: TokenVerifier
+    throttle: LoginThrottle
     events: UserEvents
     clock: Clock
 
@@ -72,7 +77,7 @@ async def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise InvalidTokenError("a bearer access token is required")
+        raise NotAuthenticatedError
     return _services_of(request).verifier.verify(credentials.credentials)
 
 

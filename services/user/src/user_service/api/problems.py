@@ -98,7 +98,9 @@ def _domain_error(_: Request, error: Exception) -> Response:
     status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(error, kind)), 400)
     headers: dict[str, str] = {}
     field_errors = None
-    if isinstance(error, errors.InvalidTokenError):
+    if isinstance(error, errors.NotAuthenticatedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    elif isinstance(error, errors.InvalidTokenError):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif isinstance(error, errors.RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_seconds)

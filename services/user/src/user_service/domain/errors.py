@@ -46,6 +46,13 @@ class InvalidTokenError(DomainError):
         super().__init__(reason)
 
 
+class NotAuthenticatedError(InvalidTokenError):
+    """No bearer token at all (RFC 6750: the challenge then names no error)."""
+
+    def __init__(self) -> None:
+        super().__init__("a bearer access token is required")
+
+
 class ForbiddenError(DomainError):
     """Authenticated, but the operation needs a role the caller does not have."""
 
