@@ -23,6 +23,7 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import Telemetry
@@ -37,6 +38,11 @@ from order_service.testing import (
     in_memory_telemetry,
 )
 from threadline_contracts.order.v1 import order_pb2_grpc
+from threadline_native.component import Context
+from threadline_native.components.kafka import Kafka
+from threadline_native.paths import Layout, find_project_root
+from threadline_native.stack import ensure_up, stop_components
+from threadline_native.versions import load_versions
 from user_service.adapters.migrations import upgrade_to_head as upgrade_users
 
 
@@ -292,3 +298,114 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
     for service in reversed(started):
         if service.process is not None and service.process.poll() is None:
             service.stop()
+
+
+# A Kafka broker of the test's own, to stop and start without disturbing the shared one -----
+
+
+def private_broker(context: Context, *, port: int, controller_port: int) -> Kafka:
+    """The native stack's Kafka on other ports, its data and state in ``context``'s layout."""
+
+    class PrivateBroker(Kafka):
+        extra_ports = (controller_port,)
+
+        def server_properties(self) -> Path:
+            properties = super().server_properties()
+            text = properties.read_text()
+            text = text.replace("127.0.0.1:9092", f"127.0.0.1:{port}")
+            text = text.replace("127.0.0.1:9094", f"127.0.0.1:{controller_port}")
+            properties.write_text(text)
+            return properties
+
+    PrivateBroker.port = port
+    return PrivateBroker(context)
+
+
+@dataclass
+class PrivateKafka:
+    broker: Kafka
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.broker.port}"
+
+    def start(self) -> None:
+        ensure_up([self.broker], progress=False)
+
+    def stop(self) -> None:
+        stop_components([self.broker])
+
+
+@pytest.fixture
+def private_kafka(tmp_path: Path) -> Iterator[PrivateKafka]:
+    """A Kafka broker of this test's own, to stop and start without disturbing the shared one."""
+    project = find_project_root(Path(__file__).parent)
+    root = tmp_path / "kafka-root"
+    root.mkdir()
+    (root / "deploy").symlink_to(project / "deploy")
+    layout = Layout(root)
+    # The broker's jars come from the shared cache; a new layout would download them again.
+    layout.cache_dir.mkdir(parents=True)
+    for fetched in Layout(project).cache_dir.glob("kafka_*"):
+        (layout.cache_dir / fetched.name).symlink_to(fetched)
+    context = Context(layout=layout, versions=load_versions(layout.versions_file))
+    kafka = PrivateKafka(private_broker(context, port=free_port(), controller_port=free_port()))
+    kafka.start()
+    yield kafka
+    kafka.stop()
+
+
+# Spans from every process, received over OTLP like a collector would ------------------------
+
+
+@dataclass(frozen=True)
+class CollectedSpan:
+    service: str
+    name: str
+    kind: int
+    trace_id: str
+    span_id: str
+    parent_id: str
+
+
+class SpanCollector(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self) -> None:
+        self.spans: list[CollectedSpan] = []
+
+    async def Export(
+        self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
+        for resource_spans in request.resource_spans:
+            service = next(
+                (
+                    attribute.value.string_value
+                    for attribute in resource_spans.resource.attributes
+                    if attribute.key == "service.name"
+                ),
+                "",
+            )
+            for scope_spans in resource_spans.scope_spans:
+                self.spans.extend(
+                    CollectedSpan(
+                        service=service,
+                        name=span.name,
+                        kind=span.kind,
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_id=span.parent_span_id.hex(),
+                    )
+                    for span in scope_spans.spans
+                )
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+@pytest_asyncio.fixture
+async def span_collector() -> AsyncIterator[tuple[SpanCollector, str]]:
+    """An OTLP/gRPC trace receiver on a free port: (collector, endpoint URL)."""
+    collector = SpanCollector()
+    server = grpc.aio.server()
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)  # type: ignore[no-untyped-call]
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield collector, f"http://127.0.0.1:{port}"
+    await server.stop(None)
