@@ -45,10 +45,5 @@ class Tempo(GoServer):
         )
 
     def launch(self) -> Launch:
-        return Launch(
-            argv=[
-                str(self.binary()),
-                f"-config.file={self.work_dir / 'tempo.yaml'}",
-                "-server.http-listen-address=127.0.0.1",
-            ],
-        )
+        # Listen addresses come from tempo.yaml (0.0.0.0 there becomes loopback here).
+        return Launch(argv=[str(self.binary()), f"-config.file={self.work_dir / 'tempo.yaml'}"])
