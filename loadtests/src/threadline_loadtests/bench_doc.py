@@ -87,12 +87,18 @@ def _commit() -> str:
 
 def _row(step: Step) -> str:
     mixed = step.mixed
+    summary = step.summary
+    cpu = (
+        f"{summary.generator_cpu_percent_avg:.0f} / {summary.generator_cpu_percent_max:.0f}"
+        if summary
+        else "-"
+    )
     if mixed is None:
-        return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | {step.why} |"
+        return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | - | {step.why} |"
     return (
         f"| {step.target_rps:.0f} | {step.users} | {mixed.rps:.0f} | {mixed.p50_ms:.0f} | "
         f"{mixed.p95_ms:.0f} | {mixed.p99_ms:.0f} | {mixed.max_ms:.0f} | {mixed.failures} | "
-        f"{'**held**' if step.holds else step.why} |"
+        f"{cpu} | {'**held**' if step.holds else step.why} |"
     )
 
 
@@ -151,8 +157,8 @@ def render_doc(
         "",
         "## Method",
         "",
-        f"Each step is a separate headless Locust run of {settings.step_time} "
-        f"({parse_duration(settings.step_time)} s) with `users = offered / "
+        f"Each step is a separate headless Locust run of {parse_duration(settings.step_time)} s"
+        " with `users = offered / "
         f"{settings.user_rps:g}` users, each pacing itself at {settings.user_rps:g} requests/s "
         "(Locust's `constant_throughput`), plus the one paced sign-up user. Statistics are "
         "reset once every user runs (`--reset-stats`), so ramp-up is not measured; the test "
@@ -170,8 +176,8 @@ def render_doc(
         "## Steps",
         "",
         "| offered req/s | users | delivered req/s | p50 ms | p95 ms | p99 ms | max ms "
-        "| failures | verdict |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| failures | Locust CPU % avg / max | verdict |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *(_row(step) for step in steps),
         "",
     ]

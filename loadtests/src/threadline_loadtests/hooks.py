@@ -35,6 +35,7 @@ def _create_session(environment: Environment, **_: Any) -> None:
     session = LoadSession.create(LoadOptions.from_parsed(environment.parsed_options))
     attach(environment, session)
     listen(environment.events.request, session.on_request)
+    listen(environment.events.usage_monitor, session.on_usage)
 
     def track_users_and_reset(user_count: int, **_: Any) -> None:
         session.peak_users = max(session.peak_users, user_count)

@@ -46,6 +46,9 @@ class LoadSession:
     )
     accounts: AccountPool | None = None
     peak_users: int = 0
+    # The load generator's own CPU use (Locust samples it every 5 s): a saturated generator
+    # queues its own requests, and its latencies stop being the system's.
+    cpu_percent_samples: list[float] = field(default_factory=list)
 
     @classmethod
     def create(cls, options: LoadOptions) -> LoadSession:
@@ -98,10 +101,15 @@ class LoadSession:
             failed=exception is not None,
         )
 
+    def on_usage(self, *, cpu_usage: float, **_: Any) -> None:
+        """Locust `usage_monitor` listener."""
+        self.cpu_percent_samples.append(float(cpu_usage))
+
     def reset(self) -> None:
         """Forget the figures so far (when Locust resets its statistics)."""
         self.journeys.reset_all()
         self.slowest.reset()
+        self.cpu_percent_samples.clear()
 
 
 _sessions: weakref.WeakKeyDictionary[Environment, LoadSession] = weakref.WeakKeyDictionary()

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from threadline_loadtests.journeys import MIXED
@@ -75,6 +76,8 @@ class RunSummary:
     user_rps: float
     trace_sample_ratio: float
     run_id: str
+    generator_cpu_percent_avg: float
+    generator_cpu_percent_max: float
     journeys: dict[str, Figures]
     requests: list[RequestFigures]
     errors: list[dict[str, Any]]
@@ -104,6 +107,8 @@ class RunSummary:
             user_rps=float(data["user_rps"]),
             trace_sample_ratio=float(data["trace_sample_ratio"]),
             run_id=str(data["run_id"]),
+            generator_cpu_percent_avg=float(data["generator_cpu_percent_avg"]),
+            generator_cpu_percent_max=float(data["generator_cpu_percent_max"]),
             journeys={name: Figures(**values) for name, values in data["journeys"].items()},
             requests=[
                 RequestFigures(
@@ -127,12 +132,12 @@ def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
     started = stats.total.start_time
     last = stats.total.last_request_timestamp or started
     duration = max(0.0, float(last - started))
-    journeys = {
-        name: Figures.from_entry(entry, duration_seconds=duration)
+    journeys = {MIXED: Figures.from_entry(stats.total, duration_seconds=duration)}
+    journeys.update(
+        (name, Figures.from_entry(entry, duration_seconds=duration))
         for (name, _method), entry in sorted(session.journeys.entries.items())
         if entry.num_requests
-    }
-    journeys[MIXED] = Figures.from_entry(stats.total, duration_seconds=duration)
+    )
     requests = [
         RequestFigures(
             name=name,
@@ -144,6 +149,7 @@ def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
         for (name, method), entry in sorted(stats.entries.items())
         if entry.num_requests
     ]
+    cpu = session.cpu_percent_samples
     errors = [
         {
             "type": error.method,
@@ -162,6 +168,8 @@ def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
         user_rps=session.options.user_rps,
         trace_sample_ratio=session.options.trace_sample_ratio,
         run_id=session.run_id,
+        generator_cpu_percent_avg=round(fmean(cpu), 1) if cpu else 0.0,
+        generator_cpu_percent_max=round(max(cpu), 1) if cpu else 0.0,
         journeys=journeys,
         requests=requests,
         errors=errors,

@@ -9,6 +9,9 @@ from threadline_loadtests.summary import RunSummary
 
 __all__ = ["TraceLinks", "render_slowest", "render_verdict"]
 
+# Locust's own warning threshold for its CPU use.
+GENERATOR_SATURATED_PERCENT = 90.0
+
 
 @dataclass(frozen=True, slots=True)
 class TraceLinks:
@@ -39,6 +42,13 @@ def render_verdict(checks: list[Check], summary: RunSummary, *, source: str = ""
         f"Load run {summary.run_id}: {summary.duration_seconds:.0f} s measured, "
         f"peak {summary.peak_users} users at {summary.user_rps:g} req/s each, "
         f"trace sampling {summary.trace_sample_ratio:g}",
+        f"Load generator CPU: {summary.generator_cpu_percent_avg:.0f}% on average, "
+        f"{summary.generator_cpu_percent_max:.0f}% at most"
+        + (
+            " (saturated: its queueing is in these latencies)"
+            if summary.generator_cpu_percent_max >= GENERATOR_SATURATED_PERCENT
+            else ""
+        ),
         "",
     ]
     figures_rows = [

@@ -41,6 +41,8 @@ def summary(**journeys: Figures) -> RunSummary:
         user_rps=4.0,
         trace_sample_ratio=1.0,
         run_id="abcd1234",
+        generator_cpu_percent_avg=30.0,
+        generator_cpu_percent_max=45.0,
         journeys=journeys,
         requests=[],
         errors=[],
