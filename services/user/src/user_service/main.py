@@ -109,9 +109,7 @@ async def _build_services(
         await redis.ping()
 
     telemetry.health.add_check("postgres", postgres_answers)
-    # Reads work without Redis (they fall back to PostgreSQL), so its failure is reported in
-    # /readyz but does not take the instance out of rotation.
-    telemetry.health.add_check("redis", redis_answers, critical=False)
+    telemetry.health.add_check("redis", redis_answers, critical=settings.readiness_requires_redis)
 
     keys = await asyncio.to_thread(load_keys, settings)
     hasher = await asyncio.to_thread(

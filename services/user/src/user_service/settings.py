@@ -48,6 +48,10 @@ class Settings(ObservabilitySettings):
     cache_ttl_jitter_ratio: float = Field(default=0.1, ge=0, lt=1)
     cache_negative_ttl_seconds: float = Field(default=30.0, gt=0)
     cache_retry_after_seconds: float = Field(default=1.0, ge=0)
+    # Redis is always checked and reported by /readyz; by default its failure does not turn
+    # readiness false, because reads fall back to PostgreSQL: failing every replica's readiness
+    # at once would turn a cache outage into a full one.
+    readiness_requires_redis: bool = False
     token_rate_limit_per_email: int = Field(default=10, ge=1)
     token_rate_limit_per_client: int = Field(default=60, ge=1)
     token_rate_limit_window_seconds: int = Field(default=60, ge=1)
