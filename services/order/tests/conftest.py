@@ -223,8 +223,8 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
     tmp_path: Path,
     unique_name: str,
 ) -> Iterator[LaunchStack]:
-    """`launch_stack(kafka=..., order_env=..., user_env=...)`: both services, started and
-    ready; stopped (SIGTERM) afterwards."""
+    """`launch_stack(kafka=..., order_env=..., user_env=..., common_env=...)`: both
+    services, started and ready; stopped (SIGTERM) afterwards."""
     started: list[ServiceProcess] = []
 
     def launch(
@@ -232,10 +232,15 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
         kafka: str = kafka_bootstrap,
         order_env: dict[str, str] | None = None,
         user_env: dict[str, str] | None = None,
+        common_env: dict[str, str] | None = None,
     ) -> E2EStack:
         topic = f"e2e.orders.{unique_name}"
         user_port, user_admin = free_port(), free_port()
-        common = {"OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
+        common = {
+            "OTEL_TRACES_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            **(common_env or {}),
+        }
         users_env = {
             **common,
             "USER_BASE_URL": f"http://127.0.0.1:{user_port}",
