@@ -1,5 +1,9 @@
 """Test data: the accounts a run's users act as, registered and logged in before the run.
 
+The driver (`python -m threadline_loadtests`) prepares them before Locust starts and hands
+them over in a file, so preparing never eats into the run time, and the benchmark's steps
+share one set; a bare `locust -f` run prepares its own on test start.
+
 Returning customers (most of the traffic) share a pool of accounts prepared before the first
 user starts, so a run measures profile and order traffic rather than the cost of argon2id and
 the login throttle (60 logins a minute per client address by default). Several users may act
@@ -9,17 +13,29 @@ as one account, as one customer with several devices would.
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import httpx
 
 from threadline_loadtests.tracing import LoadTracer
 
-__all__ = ["Account", "AccountPool", "Identity", "new_identity", "prepare_accounts"]
+__all__ = [
+    "Account",
+    "AccountPool",
+    "Identity",
+    "PreparationError",
+    "load_accounts",
+    "new_identity",
+    "prepare_accounts",
+    "save_accounts",
+    "user_service_login",
+]
 
 # Emails of load-test accounts: easy to find and to delete in a shared environment.
 EMAIL_DOMAIN = "example.com"
@@ -99,6 +115,19 @@ class AccountPool:
         return account.token
 
 
+def user_service_login(
+    base_url: str, tracer: LoadTracer, *, timeout_seconds: float = 30.0
+) -> Login:
+    """A `Login` against the user service (`POST /v1/auth/token`), traced, not in the stats."""
+
+    def log_in(identity: Identity) -> tuple[str, float]:
+        with httpx.Client(base_url=base_url, timeout=timeout_seconds) as http:
+            token = _post(http, tracer, "/v1/auth/token", identity.credentials(), expect=200)
+        return str(token["access_token"]), float(str(token["expires_in"]))
+
+    return log_in
+
+
 def prepare_accounts(
     *,
     base_url: str,
@@ -107,32 +136,42 @@ def prepare_accounts(
     tracer: LoadTracer,
     clock: Callable[[], float] = time.time,
     timeout_seconds: float = 30.0,
-) -> AccountPool:
+) -> list[Account]:
     """Register and log in `count` accounts (traced and marked synthetic, not in the stats)."""
-
-    def log_in(http: httpx.Client, identity: Identity) -> tuple[str, float]:
-        token = _post(http, tracer, "/v1/auth/token", identity.credentials(), expect=200)
-        return str(token["access_token"]), float(str(token["expires_in"]))
-
-    def log_in_again(identity: Identity) -> tuple[str, float]:
-        with httpx.Client(base_url=base_url, timeout=timeout_seconds) as http:
-            return log_in(http, identity)
-
     accounts = []
     with httpx.Client(base_url=base_url, timeout=timeout_seconds) as http:
         for number in range(count):
             identity = new_identity(run_id, f"pool{number:04d}")
             created = _post(http, tracer, "/v1/users", identity.registration(), expect=201)
-            token, expires_in = log_in(http, identity)
+            token = _post(http, tracer, "/v1/auth/token", identity.credentials(), expect=200)
             accounts.append(
                 Account(
                     id=str(created["id"]),
                     identity=identity,
-                    token=token,
-                    token_expires_at=clock() + expires_in,
+                    token=str(token["access_token"]),
+                    token_expires_at=clock() + float(str(token["expires_in"])),
                 )
             )
-    return AccountPool(accounts, login=log_in_again, clock=clock)
+    return accounts
+
+
+def save_accounts(accounts: list[Account], path: Path) -> None:
+    """Write prepared accounts for a Locust process to load (synthetic credentials only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(account) for account in accounts], indent=1))
+    path.chmod(0o600)
+
+
+def load_accounts(path: Path) -> list[Account]:
+    return [
+        Account(
+            id=str(item["id"]),
+            identity=Identity(**item["identity"]),
+            token=str(item["token"]),
+            token_expires_at=float(item["token_expires_at"]),
+        )
+        for item in json.loads(path.read_text())
+    ]
 
 
 def _post(

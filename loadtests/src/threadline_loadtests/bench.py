@@ -21,7 +21,7 @@ from pathlib import Path
 from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
-from threadline_loadtests.runner import RunPlan, run_locust
+from threadline_loadtests.runner import RunPlan, prepare_test_data, run_locust
 from threadline_loadtests.summary import Figures, RunSummary
 
 __all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
@@ -92,7 +92,7 @@ def step_holds(
     return True, "held"
 
 
-def _run_step(settings: BenchSettings, target_rps: float) -> Step:
+def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -> Step:
     # +1: the paced sign-up user is one of the users and adds almost no load.
     users = math.ceil(target_rps / settings.user_rps) + 1
     out_dir = settings.out_dir / f"{target_rps:05.0f}rps"
@@ -108,6 +108,7 @@ def _run_step(settings: BenchSettings, target_rps: float) -> Step:
         otlp_endpoint=settings.otlp_endpoint,
         measure_after_spawn=True,
         cpus=settings.cpus,
+        accounts_file=accounts_file,
     )
     print(f"bench: offering {target_rps:.0f} req/s with {users} users for {settings.step_time}")
     run_locust(plan, quiet=True)
@@ -130,14 +131,14 @@ def _run_step(settings: BenchSettings, target_rps: float) -> Step:
     return Step(target_rps, users, out_dir, summary, holds, why)
 
 
-def search(settings: BenchSettings) -> list[Step]:
+def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
     """Climb, then bisect; every step run, in the order run."""
     steps: list[Step] = []
     target = settings.start_rps
     highest_held: float | None = None
     lowest_failed: float | None = None
     while target <= settings.max_rps:
-        step = _run_step(settings, target)
+        step = _run_step(settings, target, accounts_file)
         steps.append(step)
         if not step.holds:
             lowest_failed = target
@@ -150,7 +151,7 @@ def search(settings: BenchSettings) -> list[Step]:
         middle = round((highest_held + lowest_failed) / 2 / 10) * 10
         if middle in (highest_held, lowest_failed):
             break
-        step = _run_step(settings, middle)
+        step = _run_step(settings, middle, accounts_file)
         steps.append(step)
         if step.holds:
             highest_held = middle
@@ -163,7 +164,18 @@ def run_bench(settings: BenchSettings) -> int:
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     stack = {name: _answers(port) for name, port in STACK_PORTS.items()}
-    steps = search(settings)
+    # One set of accounts for every step: preparing is not measured, and runs back to back
+    # would otherwise meet the login throttle.
+    prepared = prepare_test_data(
+        RunPlan(
+            out_dir=settings.out_dir,
+            host=settings.host,
+            trace_sample_ratio=settings.trace_sample_ratio,
+            otlp_endpoint=settings.otlp_endpoint,
+        )
+    )
+    assert prepared.accounts_file is not None
+    steps = search(settings, prepared.accounts_file)
     load_after = os.getloadavg()
     held = [step for step in steps if step.holds and step.mixed is not None]
     best = max(held, key=lambda step: step.mixed.rps if step.mixed else 0.0, default=None)

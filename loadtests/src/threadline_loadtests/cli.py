@@ -13,9 +13,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
+
+from threadline_loadtests.accounts import PreparationError
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
 from threadline_loadtests.report import RunFailedError, report_run
-from threadline_loadtests.runner import SHAPES, RunPlan, run_locust
+from threadline_loadtests.runner import SHAPES, RunPlan, prepare_test_data, run_locust
 from threadline_loadtests.slo import Objectives, SloFileError
 from threadline_loadtests.verdict import TraceLinks
 
@@ -137,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"load test: {error}", file=sys.stderr)
         return EXIT_ERROR
     plan = _plan(args, headless=args.command == "run")
+    try:
+        plan = prepare_test_data(plan)
+    except (PreparationError, httpx.HTTPError) as error:
+        print(f"load test: cannot prepare the test data at {plan.host}: {error}", file=sys.stderr)
+        print("load test: is the stack up (`make up`)?", file=sys.stderr)
+        return EXIT_ERROR
     if not plan.headless:
         print(f"Locust web UI: http://{plan.web_host}:{plan.web_port} (Ctrl+C to stop and judge)")
     run_locust(plan)

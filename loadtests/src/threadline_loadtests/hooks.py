@@ -54,8 +54,8 @@ def _prepare_test_data(environment: Environment, **_: Any) -> None:
         raise RuntimeError("--host (the user service's base URL) is required")
     session.prepare(host=environment.host)
     _log.info(
-        "prepared %d accounts (run %s); requests before this point are not measured",
-        session.options.accounts,
+        "%d accounts ready (run %s); requests before this point are not measured",
+        len(session.account_pool()),
         session.run_id,
     )
     # Preparing took time and sent requests of its own: measure from here.

@@ -22,6 +22,8 @@ class LoadOptions:
     # offered load, so a run's load is chosen, not discovered.
     user_rps: float = 2.0
     accounts: int = 20
+    # Accounts prepared by the driver before Locust started (JSON); empty: prepare on start.
+    accounts_file: str = ""
     # Seconds between two sign-ups of the one new-customer user: logins are throttled per
     # client address, and argon2id is meant to be expensive.
     signup_pacing_seconds: float = 5.0
@@ -66,6 +68,12 @@ def add_arguments(parser: Any) -> None:
         type=int,
         default=defaults.accounts,
         help="accounts registered and logged in before the run, shared by the users",
+    )
+    group.add_argument(
+        "--accounts-file",
+        env_var="LOAD_ACCOUNTS_FILE",
+        default=defaults.accounts_file,
+        help="accounts prepared beforehand (JSON, as written by the driver) instead of --accounts",
     )
     group.add_argument(
         "--signup-pacing-seconds",

@@ -6,16 +6,28 @@ child process keeps that away from whoever drives the run (the CLI, the benchmar
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadline_loadtests.accounts import prepare_accounts, save_accounts
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
+from threadline_loadtests.tracing import LoadTracer
 
-__all__ = ["LOCUSTFILE", "SHAPES", "RunPlan", "locust_command", "parse_duration", "run_locust"]
+__all__ = [
+    "LOCUSTFILE",
+    "SHAPES",
+    "RunPlan",
+    "locust_command",
+    "parse_duration",
+    "prepare_test_data",
+    "run_locust",
+]
 
 PACKAGE = Path(__file__).resolve().parent
 LOCUSTFILE = PACKAGE / "locustfile.py"
@@ -26,6 +38,7 @@ CSV_PREFIX = "locust"
 HISTORY_CSV = f"{CSV_PREFIX}_stats_history.csv"
 HTML_REPORT = "report.html"
 SUMMARY_JSON = "summary.json"
+ACCOUNTS_JSON = "accounts.json"
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 
@@ -49,6 +62,8 @@ class RunPlan:
     run_time: str = "60s"
     user_rps: float = 4.0
     accounts: int = 20
+    # Prepared accounts to hand to Locust (see accounts.py); None: Locust prepares its own.
+    accounts_file: Path | None = None
     shape: str | None = None
     trace_sample_ratio: float = DEFAULT_TRACE_SAMPLE_RATIO
     otlp_endpoint: str = ""
@@ -97,6 +112,8 @@ def locust_command(plan: RunPlan) -> list[str]:
         f"{plan.user_rps:g}",
         "--accounts",
         str(plan.accounts),
+        "--accounts-file",
+        str(plan.accounts_file or ""),
         "--signup-pacing-seconds",
         f"{plan.signup_pacing_seconds:g}",
         "--trace-sample-ratio",
@@ -117,6 +134,25 @@ def locust_command(plan: RunPlan) -> list[str]:
     if plan.cpus is not None:
         command = ["taskset", "-c", plan.cpus, *command]
     return command
+
+
+def prepare_test_data(plan: RunPlan) -> RunPlan:
+    """Register and log in the plan's accounts now, before Locust starts; the plan using them.
+
+    Raises PreparationError (the service answered wrongly) or httpx.HTTPError (unreachable).
+    """
+    tracer = LoadTracer(
+        sample_ratio=plan.trace_sample_ratio, otlp_endpoint=plan.otlp_endpoint or None
+    )
+    try:
+        accounts = prepare_accounts(
+            base_url=plan.host, run_id=secrets.token_hex(4), count=plan.accounts, tracer=tracer
+        )
+    finally:
+        tracer.shutdown()
+    path = plan.out_dir / ACCOUNTS_JSON
+    save_accounts(accounts, path)
+    return dataclasses.replace(plan, accounts_file=path)
 
 
 def run_locust(plan: RunPlan, *, quiet: bool = False) -> int:

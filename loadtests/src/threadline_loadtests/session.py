@@ -5,12 +5,18 @@ from __future__ import annotations
 import secrets
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from locust.env import Environment
 from locust.stats import RequestStats
 
-from threadline_loadtests.accounts import AccountPool, prepare_accounts
+from threadline_loadtests.accounts import (
+    AccountPool,
+    load_accounts,
+    prepare_accounts,
+    user_service_login,
+)
 from threadline_loadtests.options import LoadOptions
 from threadline_loadtests.slowest import SlowestRequests
 from threadline_loadtests.tracing import LoadTracer
@@ -62,10 +68,15 @@ class LoadSession:
         )
 
     def prepare(self, *, host: str) -> None:
-        """Register and log in the shared accounts before any user starts."""
-        self.accounts = prepare_accounts(
-            base_url=host, run_id=self.run_id, count=self.options.accounts, tracer=self.tracer
+        """The shared accounts: from the driver's file, or registered and logged in now."""
+        accounts = (
+            load_accounts(Path(self.options.accounts_file))
+            if self.options.accounts_file
+            else prepare_accounts(
+                base_url=host, run_id=self.run_id, count=self.options.accounts, tracer=self.tracer
+            )
         )
+        self.accounts = AccountPool(accounts, login=user_service_login(host, self.tracer))
 
     def account_pool(self) -> AccountPool:
         if self.accounts is None:

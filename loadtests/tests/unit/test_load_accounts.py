@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from threadline_loadtests.accounts import Account, AccountPool, Identity, new_identity
+from threadline_loadtests.accounts import (
+    Account,
+    AccountPool,
+    Identity,
+    load_accounts,
+    new_identity,
+    save_accounts,
+)
 
 
 class Clock:
@@ -57,3 +66,13 @@ def test_identities_are_unique_and_valid_for_the_password_policy() -> None:
 def test_an_empty_pool_is_a_mistake() -> None:
     with pytest.raises(ValueError, match="at least one account"):
         AccountPool([], login=lambda identity: ("", 0.0))
+
+
+def test_prepared_accounts_survive_the_trip_to_the_locust_process(tmp_path: Path) -> None:
+    accounts = [account(n, expires_at=1234.5) for n in range(2)]
+    path = tmp_path / "accounts.json"
+
+    save_accounts(accounts, path)
+
+    assert load_accounts(path) == accounts
+    assert path.stat().st_mode & 0o077 == 0  # synthetic, but credentials all the same
