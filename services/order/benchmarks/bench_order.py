@@ -126,7 +126,7 @@ def process(argv: list[str], env: dict[str, str] | None = None) -> Any:
             child.kill()
 
 
-async def wait_for_port(port: int, seconds: float = 30.0) -> None:
+async def wait_for_port(port: int, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError):
@@ -489,7 +489,7 @@ p99 **{latency["p99_ms"]:.1f} ms** (goal under 500 ms), max {latency["max_ms"]:.
                 },
                 "relay": relay,
                 "commit_to_consumed": latency,
-                "args": args,
+                "args": {key: str(value) for key, value in args.items()},
             },
             indent=2,
         )

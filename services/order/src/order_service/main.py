@@ -160,6 +160,7 @@ async def build(
         uow_factory=lambda: SqlUnitOfWork(
             engine, topic=settings.orders_topic, on_outbox_commit=wake
         ),
+        read_uow_factory=lambda: SqlUnitOfWork(engine, topic=settings.orders_topic, read_only=True),
         users=users,
         verifier=verifier,
         user_check_timeout_seconds=settings.user_check_timeout_seconds,

@@ -19,7 +19,10 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout_seconds,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A connection that died is
+        # invalidated on its first error (mapped to UNAVAILABLE, safe to retry), and
+        # connections are recycled before PostgreSQL or a proxy would drop them idle.
+        pool_recycle=1800,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(statement_timeout_ms),

@@ -29,6 +29,7 @@ class OrderServicer:
         self,
         *,
         uow_factory: Callable[[], UnitOfWork],
+        read_uow_factory: Callable[[], UnitOfWork],
         users: UserDirectory,
         verifier: TokenVerifier,
         user_check_timeout_seconds: float,
@@ -38,6 +39,7 @@ class OrderServicer:
         tracer: Tracer,
     ) -> None:
         self._uow_factory = uow_factory
+        self._read_uow_factory = read_uow_factory
         self._users = users
         self._verifier = verifier
         self._user_check_timeout = user_check_timeout_seconds
@@ -83,7 +85,7 @@ class OrderServicer:
         caller = await authenticate(context, self._verifier)
         with self._tracer.start_as_current_span("get_order"):
             order = await orders.get_order(
-                uow=self._uow_factory(), caller=caller, order_id=request.order_id
+                uow=self._read_uow_factory(), caller=caller, order_id=request.order_id
             )
         return order_message(order)
 
@@ -93,7 +95,7 @@ class OrderServicer:
         caller = await authenticate(context, self._verifier)
         with self._tracer.start_as_current_span("list_orders"):
             page = await orders.list_orders(
-                uow=self._uow_factory(),
+                uow=self._read_uow_factory(),
                 caller=caller,
                 requested_page_size=request.page_size,
                 page_token=request.page_token,
