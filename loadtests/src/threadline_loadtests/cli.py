@@ -9,6 +9,7 @@ python -m threadline_loadtests bench   highest throughput holding p99 < 250 ms w
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,9 @@ DEFAULT_SLO = PROJECT / "slo.toml"
 
 EXIT_PASS, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
 
+AUTO = "auto"
+LOCAL_COLLECTOR = "127.0.0.1:4317"
+
 
 def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     defaults = RunPlan(out_dir=Path(out))
@@ -45,8 +49,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument("--trace-sample-ratio", type=float, default=defaults.trace_sample_ratio)
     parser.add_argument(
         "--otlp-endpoint",
-        default=defaults.otlp_endpoint,
-        help="export the client spans (e.g. http://127.0.0.1:4317); off when empty",
+        default=AUTO,
+        help="export the client spans there; 'auto' (default): to the collector on "
+        f"{LOCAL_COLLECTOR} when it answers; '' never",
     )
     parser.add_argument("--cpus", default=None, help="confine Locust: taskset -c CPUS")
     parser.add_argument(
@@ -56,6 +61,18 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(out), help="reports directory")
     parser.add_argument("--slo", type=Path, default=DEFAULT_SLO, help="objectives (TOML)")
+
+
+def _otlp_endpoint(choice: str) -> str:
+    """Where the client spans go: `auto` means the local collector, if one is listening."""
+    if choice != AUTO:
+        return choice
+    host, port = LOCAL_COLLECTOR.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return f"http://{LOCAL_COLLECTOR}"
+    except OSError:
+        return ""
 
 
 def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
@@ -70,7 +87,7 @@ def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
         accounts=args.accounts,
         shape=args.shape,
         trace_sample_ratio=args.trace_sample_ratio,
-        otlp_endpoint=args.otlp_endpoint,
+        otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
         cpus=args.cpus,
         # A steady run is judged on its steady state; a shape's transitions are its point.
         measure_after_spawn=args.shape is None and not args.include_ramp_up,
@@ -108,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--start-rps", type=float, default=200.0)
     bench.add_argument("--max-rps", type=float, default=2000.0)
     bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
-    bench.add_argument("--otlp-endpoint", default="")
+    bench.add_argument("--otlp-endpoint", default=AUTO)
     bench.add_argument("--host", default="http://127.0.0.1:8000")
     bench.add_argument("--grpc-target", default="127.0.0.1:50051")
     bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
@@ -128,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 start_rps=args.start_rps,
                 max_rps=args.max_rps,
                 trace_sample_ratio=args.trace_sample_ratio,
-                otlp_endpoint=args.otlp_endpoint,
+                otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
                 host=args.host,
                 grpc_target=args.grpc_target,
                 note=args.note,
