@@ -88,11 +88,9 @@ def _commit() -> str:
 def _row(step: Step) -> str:
     mixed = step.mixed
     summary = step.summary
-    cpu = (
-        f"{summary.generator_cpu_percent_avg:.0f} / {summary.generator_cpu_percent_max:.0f}"
-        if summary
-        else "-"
-    )
+    average = summary.generator_cpu_percent_avg if summary else None
+    peak = summary.generator_cpu_percent_max if summary else None
+    cpu = "-" if average is None or peak is None else f"{average:.0f} / {peak:.0f}"
     if mixed is None:
         return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | - | {step.why} |"
     return (
@@ -191,7 +189,7 @@ def render_doc(
                 f"| {name} | {figures.requests} | {figures.rps:.1f} | {figures.p50_ms:.0f} | "
                 f"{figures.p95_ms:.0f} | {figures.p99_ms:.0f} | {figures.max_ms:.0f} | "
                 f"{figures.failures} |"
-                for name, figures in best.summary.journeys.items()
+                for name, figures in best.summary.journeys_in_order()
             ),
             "",
             "| request | requests | p50 ms | p95 ms | p99 ms | max ms | slowest trace id |",

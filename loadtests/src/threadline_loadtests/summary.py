@@ -76,14 +76,19 @@ class RunSummary:
     user_rps: float
     trace_sample_ratio: float
     run_id: str
-    generator_cpu_percent_avg: float
-    generator_cpu_percent_max: float
+    # None when the run was too short for Locust to sample its CPU use (every 5 s).
+    generator_cpu_percent_avg: float | None
+    generator_cpu_percent_max: float | None
     journeys: dict[str, Figures]
     requests: list[RequestFigures]
     errors: list[dict[str, Any]]
 
     def journey(self, name: str) -> Figures | None:
         return self.journeys.get(name)
+
+    def journeys_in_order(self) -> list[tuple[str, Figures]]:
+        """The mixed journey first, then the others by name."""
+        return sorted(self.journeys.items(), key=lambda item: (item[0] != MIXED, item[0]))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -107,8 +112,8 @@ class RunSummary:
             user_rps=float(data["user_rps"]),
             trace_sample_ratio=float(data["trace_sample_ratio"]),
             run_id=str(data["run_id"]),
-            generator_cpu_percent_avg=float(data["generator_cpu_percent_avg"]),
-            generator_cpu_percent_max=float(data["generator_cpu_percent_max"]),
+            generator_cpu_percent_avg=_optional_float(data["generator_cpu_percent_avg"]),
+            generator_cpu_percent_max=_optional_float(data["generator_cpu_percent_max"]),
             journeys={name: Figures(**values) for name, values in data["journeys"].items()},
             requests=[
                 RequestFigures(
@@ -124,6 +129,10 @@ class RunSummary:
             ],
             errors=list(data["errors"]),
         )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
@@ -168,8 +177,8 @@ def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
         user_rps=session.options.user_rps,
         trace_sample_ratio=session.options.trace_sample_ratio,
         run_id=session.run_id,
-        generator_cpu_percent_avg=round(fmean(cpu), 1) if cpu else 0.0,
-        generator_cpu_percent_max=round(max(cpu), 1) if cpu else 0.0,
+        generator_cpu_percent_avg=round(fmean(cpu), 1) if cpu else None,
+        generator_cpu_percent_max=round(max(cpu), 1) if cpu else None,
         journeys=journeys,
         requests=requests,
         errors=errors,

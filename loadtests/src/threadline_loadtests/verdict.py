@@ -27,6 +27,21 @@ class TraceLinks:
         return f"{self.tempo_url}/api/traces/{trace_id}"
 
 
+def _generator_cpu(summary: RunSummary) -> str:
+    average, peak = summary.generator_cpu_percent_avg, summary.generator_cpu_percent_max
+    if average is None or peak is None:
+        return "Load generator CPU: not sampled (Locust samples it every 5 s)"
+    saturated = peak >= GENERATOR_SATURATED_PERCENT
+    return f"Load generator CPU: {average:.0f}% on average, {peak:.0f}% at most" + (
+        " (saturated: its own queueing is in these latencies)" if saturated else ""
+    )
+
+
+def _protocol(request_type: str) -> str:
+    # Locust's request type is the HTTP method for HTTP requests; the name already says it.
+    return "gRPC" if request_type == "gRPC" else "HTTP"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
@@ -42,13 +57,7 @@ def render_verdict(checks: list[Check], summary: RunSummary, *, source: str = ""
         f"Load run {summary.run_id}: {summary.duration_seconds:.0f} s measured, "
         f"peak {summary.peak_users} users at {summary.user_rps:g} req/s each, "
         f"trace sampling {summary.trace_sample_ratio:g}",
-        f"Load generator CPU: {summary.generator_cpu_percent_avg:.0f}% on average, "
-        f"{summary.generator_cpu_percent_max:.0f}% at most"
-        + (
-            " (saturated: its queueing is in these latencies)"
-            if summary.generator_cpu_percent_max >= GENERATOR_SATURATED_PERCENT
-            else ""
-        ),
+        _generator_cpu(summary),
         "",
     ]
     figures_rows = [
@@ -62,7 +71,7 @@ def render_verdict(checks: list[Check], summary: RunSummary, *, source: str = ""
             f"{figures.max_ms:.0f}",
             f"{figures.failures} ({figures.error_rate * 100:.2f}%)",
         ]
-        for name, figures in summary.journeys.items()
+        for name, figures in summary.journeys_in_order()
     ]
     lines += _table(
         ["journey", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "failures"],
@@ -99,7 +108,7 @@ def render_slowest(summary: RunSummary, links: TraceLinks, *, limit: int = 3) ->
         "",
     ]
     for request in sorted(summary.requests, key=lambda item: -item.figures.max_ms):
-        lines.append(f"{request.name}  [{request.type}]")
+        lines.append(f"{request.name}  [{_protocol(request.type)}]")
         for slow in request.slowest[:limit]:
             state = "sampled" if slow.sampled else "not sampled"
             failed = ", failed" if slow.failed else ""
