@@ -51,6 +51,8 @@ class BenchSettings:
     step_time: str = "45s"
     start_rps: float = 200.0
     max_rps: float = 2000.0
+    # Below this the search gives up: the system holds nothing worth a figure.
+    min_rps: float = 20.0
     climb_step_rps: float = 200.0
     bisect_steps: int = 3
     user_rps: float = 10.0
@@ -132,28 +134,40 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
 
 
 def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
-    """Climb, then bisect; every step run, in the order run."""
+    """Climb (or, when the first step fails, halve) to bracket the limit, then bisect.
+
+    Every step run, in the order run.
+    """
     steps: list[Step] = []
-    target = settings.start_rps
-    highest_held: float | None = None
-    lowest_failed: float | None = None
-    while target <= settings.max_rps:
+
+    def run(target: float) -> bool:
         step = _run_step(settings, target, accounts_file)
         steps.append(step)
-        if not step.holds:
+        return step.holds
+
+    highest_held: float | None = None
+    lowest_failed: float | None = None
+    target = settings.start_rps
+    while lowest_failed is None and target <= settings.max_rps:
+        if run(target):
+            highest_held, target = target, target + settings.climb_step_rps
+        else:
             lowest_failed = target
-            break
-        highest_held = target
-        target += settings.climb_step_rps
+    while highest_held is None and lowest_failed is not None:
+        target = lowest_failed / 2
+        if target < settings.min_rps:
+            return steps
+        if run(target):
+            highest_held = target
+        else:
+            lowest_failed = target
     if highest_held is None or lowest_failed is None:
-        return steps
+        return steps  # held up to max_rps
     for _ in range(settings.bisect_steps):
         middle = round((highest_held + lowest_failed) / 2 / 10) * 10
         if middle in (highest_held, lowest_failed):
             break
-        step = _run_step(settings, middle, accounts_file)
-        steps.append(step)
-        if step.holds:
+        if run(middle):
             highest_held = middle
         else:
             lowest_failed = middle

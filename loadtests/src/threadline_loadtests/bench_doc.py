@@ -169,7 +169,8 @@ def render_doc(
         f"{settings.p99_limit_ms:.0f} ms and delivered at least "
         f"{settings.min_delivered_share:.0%} of the offered load. Steps climb by "
         f"{settings.climb_step_rps:.0f} requests/s from {settings.start_rps:.0f} until one does "
-        f"not hold, then bisect ({settings.bisect_steps} steps at most).",
+        "not hold (or, when the first does not, halve until one does), then bisect "
+        f"({settings.bisect_steps} steps at most).",
         "",
         "## Steps",
         "",

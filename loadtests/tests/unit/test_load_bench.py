@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from threadline_loadtests.bench import step_holds
+from threadline_loadtests import bench
+from threadline_loadtests.bench import BenchSettings, Step, step_holds
 from threadline_loadtests.summary import Figures
 
 
@@ -37,3 +40,47 @@ def test_a_step_holds_only_within_every_limit(
         holds,
         why,
     )
+
+
+def fake_steps(monkeypatch: pytest.MonkeyPatch, capacity: float) -> list[float]:
+    """Replace the Locust runs with a system that holds exactly up to `capacity`."""
+    offered: list[float] = []
+
+    def run_step(settings: BenchSettings, target: float, accounts_file: Path) -> Step:
+        offered.append(target)
+        holds = target <= capacity
+        return Step(target, 1, accounts_file, None, holds, "held" if holds else "too much")
+
+    monkeypatch.setattr(bench, "_run_step", run_step)
+    return offered
+
+
+def test_climbs_until_a_step_fails_then_bisects(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    offered = fake_steps(monkeypatch, capacity=530)
+
+    steps = bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
+
+    assert offered == [200, 400, 600, 500, 550, 520]
+    assert max(step.target_rps for step in steps if step.holds) == 520
+
+
+def test_halves_when_even_the_first_step_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    offered = fake_steps(monkeypatch, capacity=90)
+
+    bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
+
+    assert offered[:3] == [200, 100, 50]
+    assert offered[3:] == [80, 90]
+
+
+def test_gives_up_below_the_floor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    offered = fake_steps(monkeypatch, capacity=5)
+
+    steps = bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
+
+    assert offered == [200, 100, 50, 25]
+    assert not any(step.holds for step in steps)
