@@ -285,6 +285,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing (make bench-observability installs it)")
     server_cpu, load_cpu = _cpus()
+    load_before = os.getloadavg()[0]
     sink_port = _free_port()
     sink = subprocess.Popen(
         ["taskset", "-c", load_cpu, sys.executable, str(HERE / "sink.py"), "--port", str(sink_port)]
@@ -313,6 +314,8 @@ def main() -> None:
         f"shared with other work; server pinned to CPU {server_cpu}, "
         f"load generator and OTLP sink to CPU {load_cpu}"
         + (", both at nice -5" if _priority() else ""),
+        "machine load": f"1-minute load average {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end on 2 CPUs shared with other builds and tests",
         "software": f"Python {platform.python_version()}, uvicorn {version('uvicorn')}, "
         f"FastAPI {version('fastapi')}, grpcio {version('grpcio')}, "
         f"opentelemetry-sdk {version('opentelemetry-sdk')}",

@@ -70,8 +70,12 @@ A grpc.aio service uses the same handle::
     telemetry.health.mark_started()
     await telemetry.run_until_shutdown()
 
-Tests build an isolated handle: ``setup(settings, span_exporter=InMemorySpanExporter(),
-registry=CollectorRegistry(), set_global=False)``.
+Tests build an isolated handle with ``observability.testing.isolated_telemetry()`` (an
+in-memory span exporter, a private registry, no globals touched), or run a service as a process
+and point ``OTEL_EXPORTER_OTLP_ENDPOINT`` at ``observability.testing.OtlpSink``.
+
+Why the HTTP middleware, the gRPC interceptor and the span encoder are our own rather than the
+contrib/stock ones is measured in docs/benchmarks/observability.md (``make bench-observability``).
 """
 
 from __future__ import annotations

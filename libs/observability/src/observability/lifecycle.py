@@ -52,7 +52,6 @@ class ShutdownCoordinator:
         self._drain_steps: list[DrainStep] = []
         self._flush_steps: list[DrainStep] = []
         self._requested = asyncio.Event()
-        self._done = asyncio.Event()
         self._shutdown_task: asyncio.Task[None] | None = None
         self._installed: list[signal.Signals] = []
 
@@ -112,7 +111,6 @@ class ShutdownCoordinator:
         flush_deadline = max(deadline, time.monotonic() + self._flush_seconds)
         for step in self._flush_steps:
             await self._run_step(step, flush_deadline)
-        self._done.set()
 
     @staticmethod
     async def _run_step(step: DrainStep, deadline: float) -> None:

@@ -61,9 +61,8 @@ def current_exemplar() -> dict[str, str] | None:
 class Metrics:
     """The process's metric families, registered in one `CollectorRegistry`."""
 
-    def __init__(self, registry: CollectorRegistry, *, namespace: str = "") -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
-        self._namespace = namespace
         self.http_server_duration = self._histogram(
             "http_server_request_duration_seconds",
             "Duration of HTTP requests handled by this process, by route template.",

@@ -23,15 +23,23 @@ def instrument_engine(
 ) -> None:
     """Trace every statement on ``engine`` (contrib) and expose ``db_pool_connections``.
 
-    SQL comments with trace context (sqlcommenter) stay off: they defeat statement caching.
+    The contrib ``EngineTracer`` is attached to this engine alone: going through
+    ``SQLAlchemyInstrumentor().instrument()`` would patch ``create_engine`` process-wide and,
+    being a singleton, ignore every engine after the first. SQL comments carrying trace context
+    (sqlcommenter) stay off: they defeat statement caching. Connection counts come from the pool
+    gauge, so the contrib OTel-metrics counter is given a no-op meter.
     """
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor  # noqa: PLC0415
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer  # noqa: PLC0415
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__  # noqa: PLC0415
+    from opentelemetry.metrics import NoOpMeter  # noqa: PLC0415
 
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine.sync_engine,
-        tracer_provider=telemetry.tracer_provider,
-        enable_commenter=False,
+    tracer = telemetry.tracer_provider.get_tracer(
+        "opentelemetry.instrumentation.sqlalchemy", __version__
     )
+    connections_usage = NoOpMeter("observability.sqlalchemy").create_up_down_counter(
+        "db.client.connections.usage"
+    )
+    EngineTracer(tracer, engine.sync_engine, connections_usage, enable_commenter=False)  # type: ignore[no-untyped-call]
     telemetry.metrics.registry.register(PoolCollector(engine, pool_name))
 
 

@@ -22,6 +22,7 @@ from observability.tracing import build_resource, build_tracer_provider
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -163,16 +164,14 @@ def setup(
 
 
 def _build_logger_provider(
-    settings: ObservabilitySettings, resource: object, exporter: LogRecordExporter | None
+    settings: ObservabilitySettings, resource: Resource, exporter: LogRecordExporter | None
 ) -> LoggerProvider | None:
     from opentelemetry.sdk._logs import LoggerProvider  # noqa: PLC0415
     from opentelemetry.sdk._logs.export import (  # noqa: PLC0415
         BatchLogRecordProcessor,
         SimpleLogRecordProcessor,
     )
-    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
 
-    assert isinstance(resource, Resource)
     if exporter is not None:
         provider = LoggerProvider(resource=resource)
         provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))

@@ -11,7 +11,6 @@ from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
-from observability.metrics import current_exemplar
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -106,6 +105,3 @@ class _UnaryStream(_ClientObserver, grpc.aio.UnaryStreamClientInterceptor):  # t
 
         call.add_done_callback(done)
         return call
-
-
-_ = current_exemplar  # re-exported for symmetry with the server side

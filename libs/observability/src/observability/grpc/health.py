@@ -47,10 +47,14 @@ def add_health_servicer(
             await publish(report.ok)
             await asyncio.sleep(interval)
 
+    pending: set[asyncio.Task[None]] = set()
+
     def on_draining(_ready: bool) -> None:
-        # Readiness flipped synchronously; answer NOT_SERVING from the very next Check.
+        # Readiness flipped synchronously; publish NOT_SERVING on the loop's next turn.
         follower.cancel()
-        asyncio.get_running_loop().create_task(publish(False))
+        task = asyncio.get_running_loop().create_task(publish(False))
+        pending.add(task)  # the loop keeps only a weak reference to tasks
+        task.add_done_callback(pending.discard)
 
     follower = asyncio.get_running_loop().create_task(follow_readiness())
     telemetry.health.add_listener(on_draining)
