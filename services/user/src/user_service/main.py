@@ -15,7 +15,6 @@ from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from sqlalchemy import text
 
 from observability import Telemetry, setup
@@ -29,6 +28,7 @@ from user_service.adapters.events import MetricUserEvents
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import require_head
 from user_service.adapters.passwords import Argon2PasswordHasher
+from user_service.adapters.redis_client import create_redis
 from user_service.adapters.throttle import THROTTLE_NAME, Limit, RedisLoginThrottle
 from user_service.adapters.tokens import JwtIssuer, JwtVerifier
 from user_service.api.deps import Services
@@ -91,12 +91,10 @@ async def _build_services(
     if settings.require_migrated_database:
         await require_head(engine)
 
-    redis: Redis = Redis.from_url(
+    redis = create_redis(
         settings.redis_url.get_secret_value(),
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-        # Retrying would double the time a read waits for a Redis that is gone.
-        retry_on_timeout=False,
+        timeout_seconds=settings.redis_timeout_seconds,
+        max_connections=settings.redis_max_connections,
     )
     stack.push_async_callback(redis.aclose)
     instrument_redis(redis, telemetry)

@@ -43,7 +43,9 @@ class Settings(ObservabilitySettings):
 
     # Redis: cache and login throttle
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
-    redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    # Bounds every wait on Redis: a pooled connection, a connect, a reply.
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    redis_max_connections: int = Field(default=32, ge=1)
     cache_ttl_seconds: float = Field(default=300.0, gt=0)
     cache_ttl_jitter_ratio: float = Field(default=0.1, ge=0, lt=1)
     cache_negative_ttl_seconds: float = Field(default=30.0, gt=0)

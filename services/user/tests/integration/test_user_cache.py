@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from redis.asyncio import Redis
 
 from threadline_native.net import free_port
 from user_service.adapters.cache import RedisUserCache
+from user_service.adapters.redis_client import create_redis
 from user_service.domain.users import User
 
 TTL, JITTER, NEGATIVE_TTL = 300.0, 0.1, 30.0
@@ -68,7 +70,7 @@ def cache_on(redis: Redis, counts: Counts) -> RedisUserCache:
 
 @pytest_asyncio.fixture
 async def redis(redis_db_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_db_url)
+    client = create_redis(redis_db_url, timeout_seconds=0.5)
     yield client
     await client.aclose()
 
@@ -104,10 +106,11 @@ async def test_ttls_are_spread_so_entries_written_together_expire_apart(redis: R
 
 async def test_a_stampede_on_a_cold_key_makes_one_query(redis: Redis) -> None:
     user = a_user()
-    cache, load = cache_on(redis, Counts()), CountingLoader(user, delay=0.05)
+    counts = Counts()
+    cache, load = cache_on(redis, counts), CountingLoader(user, delay=0.05)
     results = await asyncio.gather(*(cache.get_or_load(user.id, load) for _ in range(100)))
     assert results == [user] * 100
-    assert load.calls == 1
+    assert (load.calls, counts.errors) == (1, 0)
 
 
 async def test_invalidation_makes_the_next_read_load_again(redis: Redis) -> None:
@@ -130,8 +133,9 @@ async def test_an_entry_it_cannot_read_is_a_miss_not_an_error(redis: Redis) -> N
 async def test_without_redis_reads_go_to_the_loader_and_say_so_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    started = time.monotonic()
     # Nothing listens on this port: every command fails at once.
-    unreachable = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2)
+    unreachable = create_redis(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.25)
     counts, user = Counts(), a_user()
     cache, load = cache_on(unreachable, counts), CountingLoader(user)
     with caplog.at_level(logging.WARNING, logger="user_service.adapters.cache"):
@@ -142,4 +146,6 @@ async def test_without_redis_reads_go_to_the_loader_and_say_so_once(
     assert counts.errors == 6  # five reads and one invalidation
     outage_lines = [r for r in caplog.records if "fall back to the database" in r.getMessage()]
     assert len(outage_lines) == 1
+    # Failing fast: no retries with backoff stand between a read and the database.
+    assert time.monotonic() - started < 2.0
     await unreachable.aclose()
