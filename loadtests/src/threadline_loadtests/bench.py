@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
+from threadline_loadtests.bench_doc import LOAD_GENERATOR, draw_bench_charts, render_doc
+from threadline_loadtests.cpu_cost import cpu_by_component, requests_sent, snapshot
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
-from threadline_loadtests.runner import RunPlan, prepare_test_data, run_locust
+from threadline_loadtests.runner import HISTORY_CSV, RunPlan, prepare_test_data, run_locust
 from threadline_loadtests.summary import Figures, RunSummary
 
 __all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
@@ -73,6 +75,8 @@ class Step:
     summary: RunSummary | None
     holds: bool
     why: str
+    # CPU milliseconds per request by component over the whole step (cpu_cost).
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
     @property
     def mixed(self) -> Figures | None:
@@ -113,7 +117,14 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         accounts_file=accounts_file,
     )
     print(f"bench: offering {target_rps:.0f} req/s with {users} users for {settings.step_time}")
+    cpu_before, generator_before = snapshot(), _children_cpu_seconds()
     run_locust(plan, quiet=True)
+    cpu_after, generator_after = snapshot(), _children_cpu_seconds()
+    history = out_dir / HISTORY_CSV
+    sent = requests_sent(history) if history.exists() else 0
+    cpu_ms = cpu_by_component(cpu_before, cpu_after, requests=sent)
+    if sent:
+        cpu_ms[LOAD_GENERATOR] = (generator_after - generator_before) * 1000 / sent
     summary_path = out_dir / "summary.json"
     summary = RunSummary.read(summary_path) if summary_path.exists() else None
     mixed = summary.journey(MIXED) if summary else None
@@ -130,7 +141,13 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         )
     else:
         print(f"bench:   {why}")
-    return Step(target_rps, users, out_dir, summary, holds, why)
+    return Step(target_rps, users, out_dir, summary, holds, why, cpu_ms)
+
+
+def _children_cpu_seconds() -> float:
+    # Locust runs as our child: its CPU time lands here once it has been waited for.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:

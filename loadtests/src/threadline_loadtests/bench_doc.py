@@ -21,6 +21,9 @@ from threadline_loadtests.runner import parse_duration
 if TYPE_CHECKING:
     from threadline_loadtests.bench import BenchSettings, Step
 
+# The load generator's share of the CPU, kept apart from the system's.
+LOAD_GENERATOR = "load generator (Locust)"
+
 __all__ = ["draw_bench_charts", "render_doc"]
 
 
@@ -98,6 +101,54 @@ def _row(step: Step) -> str:
         f"{mixed.p95_ms:.0f} | {mixed.p99_ms:.0f} | {mixed.max_ms:.0f} | {mixed.failures} | "
         f"{cpu} | {'**held**' if step.holds else step.why} |"
     )
+
+
+def _system_ms(step: Step) -> float:
+    return sum(ms for name, ms in step.cpu_ms_per_request.items() if name != LOAD_GENERATOR)
+
+
+def _cpu_section(steps: list[Step], best: Step | None) -> list[str]:
+    """CPU per request by component: the figure the neighbours on a shared machine cannot move."""
+    measured = [step for step in steps if step.cpu_ms_per_request]
+    if not measured:
+        return []
+    reference = best if best is not None and best.cpu_ms_per_request else measured[-1]
+    system_ms = _system_ms(reference)
+    lines = [
+        f"## CPU per request ({reference.target_rps:.0f} req/s offered)",
+        "",
+        "CPU time (user + system) each component used over the whole step, ramp-up included,",
+        "divided by the requests Locust sent in that time. Components are found by their ports",
+        "(PostgreSQL and Redis by process name); the data stores also served other work on this",
+        "shared machine during the step, so their share is an upper bound.",
+        "",
+        "| component | CPU ms / request |",
+        "|---|---:|",
+        *(
+            f"| {name} | {ms:.2f} |"
+            for name, ms in sorted(reference.cpu_ms_per_request.items(), key=lambda kv: -kv[1])
+        ),
+        f"| **system (all but the load generator)** | **{system_ms:.2f}** |",
+        "",
+    ]
+    if system_ms > 0:
+        lines += [
+            f"At {system_ms:.2f} ms of CPU per request, two cores given entirely to the system "
+            f"would serve at most about {2000 / system_ms:.0f} requests/s of this mix before "
+            "any queueing; the goal of 800 requests/s needs at most 2.5 ms per request.",
+            "",
+        ]
+    lines += [
+        "| offered req/s | system CPU ms / request | load generator CPU ms / request |",
+        "|---:|---:|---:|",
+        *(
+            f"| {step.target_rps:.0f} | {_system_ms(step):.2f} | "
+            f"{step.cpu_ms_per_request.get(LOAD_GENERATOR, 0.0):.2f} |"
+            for step in measured
+        ),
+        "",
+    ]
+    return lines
 
 
 def render_doc(
@@ -204,6 +255,7 @@ def render_doc(
             ),
             "",
         ]
+    lines += _cpu_section(steps, best)
     lines += ["## Charts", ""]
     lines += [f"![{chart.stem}]({chart.as_posix()})" for chart in charts]
     lines += [
