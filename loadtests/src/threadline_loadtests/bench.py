@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from threadline_loadtests.bench_doc import LOAD_GENERATOR, draw_bench_charts, render_doc
+from threadline_loadtests.charts import draw_charts, read_history
 from threadline_loadtests.cpu_cost import cpu_by_component, requests_sent, snapshot
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
@@ -122,6 +123,13 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
     cpu_after, generator_after = snapshot(), _children_cpu_seconds()
     history = out_dir / HISTORY_CSV
     sent = requests_sent(history) if history.exists() else 0
+    if history.exists():
+        draw_charts(
+            read_history(history),
+            out_dir,
+            title=f"{target_rps:.0f} req/s offered",
+            p99_objective_ms=settings.p99_limit_ms,
+        )
     cpu_ms = cpu_by_component(cpu_before, cpu_after, requests=sent)
     if sent:
         cpu_ms[LOAD_GENERATOR] = (generator_after - generator_before) * 1000 / sent
