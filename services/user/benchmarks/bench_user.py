@@ -16,15 +16,13 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +31,11 @@ import httpx
 import redis
 from argon2 import PasswordHasher
 
-# A sibling module: this directory is sys.path[0] when the script runs.
+# Sibling modules: this directory is sys.path[0] when the script runs.
 from breakdown import breakdown  # type: ignore[import-not-found]
 from pydantic import SecretStr
+from report import write_report  # type: ignore[import-not-found]
+from wrk import Result, headers_lua, run_wrk  # type: ignore[import-not-found]
 
 from threadline_native.net import free_port
 from threadline_native.stack import ensure_up, load_context, select
@@ -49,76 +49,6 @@ BENCH_DATABASE = "users_bench"
 BENCH_REDIS_DB = 15
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "benchmark admin passphrase"
 SEEDED_USERS = 40_000
-
-# wrk's Lua: one JSON line with the figures, read back by `_wrk`.
-_REPORT_LUA = """
-done = function(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-    .. '"non_2xx": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
-
-
-@dataclass
-class Result:
-    scenario: str
-    connections: int
-    requests: int
-    seconds: float
-    throughput_rps: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    socket_errors: int
-    note: str = ""
-
-
-def _wrk(
-    name: str, url: str, *, seconds: int, connections: int, lua: str, note: str = ""
-) -> Result:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua + _REPORT_LUA)
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                script.name,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    figures = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
-    elapsed = figures["duration_us"] / 1e6
-    return Result(
-        scenario=name,
-        connections=connections,
-        requests=figures["requests"],
-        seconds=round(elapsed, 2),
-        throughput_rps=round(figures["requests"] / elapsed, 1),
-        p50_ms=round(figures["p50_us"] / 1000, 2),
-        p99_ms=round(figures["p99_us"] / 1000, 2),
-        non_2xx=figures["non_2xx"],
-        socket_errors=figures["socket_errors"],
-        note=note,
-    )
-
-
-def _headers_lua(headers: dict[str, str]) -> str:
-    return "".join(f'wrk.headers["{key}"] = "{value}"\n' for key, value in headers.items())
 
 
 async def _fresh_database(server_url: str) -> str:
@@ -192,20 +122,6 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.2)
     sys.exit(f"server not ready after 60 s:\n{log.read_text()[-3000:]}")
-
-
-def _hash_time_ms(settings: Settings, rounds: int = 15) -> float:
-    hasher = PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-    )
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        hasher.hash("correct horse battery staple")
-        samples.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(samples), 1)
 
 
 def _metric(admin_url: str, name: str, **labels: str) -> float:
@@ -303,20 +219,20 @@ def _measure(
     settings: Settings,
     workdir: Path,
 ) -> list[Result]:
-    auth_lua = _headers_lua(servers.auth)
+    auth_lua = headers_lua(servers.auth)
     hot_url = f"{servers.base}/v1/users/{servers.hot_id}"
     # Warm-up: both servers, so neither pays first-request costs inside the measurement.
-    _wrk("warm-up", servers.bare, seconds=2, connections=connections, lua="")
-    _wrk("warm-up", hot_url, seconds=2, connections=connections, lua=auth_lua)
+    run_wrk("warm-up", servers.bare, seconds=2, connections=connections, lua="")
+    run_wrk("warm-up", hot_url, seconds=2, connections=connections, lua=auth_lua)
     results = [
-        _wrk(
+        run_wrk(
             "bare route (same JSON from memory)",
             servers.bare,
             seconds=seconds,
             connections=connections,
             lua="",
         ),
-        _wrk(
+        run_wrk(
             "GET /v1/users/{id}, cache hit",
             hot_url,
             seconds=seconds,
@@ -338,7 +254,7 @@ def _measure(
         + "i = 0\nrequest = function()\n  i = i % #ids + 1\n"
         + '  return wrk.format("GET", "/v1/users/" .. ids[i])\nend\n'
     )
-    miss = _wrk(
+    miss = run_wrk(
         "GET /v1/users/{id}, cache miss",
         f"{servers.base}/v1/users/x",
         seconds=seconds,
@@ -354,7 +270,7 @@ def _measure(
         + f"wrk.body = '{login}'\n"
     )
     results.append(
-        _wrk(
+        run_wrk(
             "POST /v1/auth/token (argon2id verify)",
             f"{servers.base}/v1/auth/token",
             seconds=seconds,
@@ -411,94 +327,8 @@ def run(seconds: int, connections: int, output: Path) -> list[Result]:
         asyncio.run(_drop_database(postgres_server))
         redis.Redis.from_url(redis_url).flushdb()
         shutil.rmtree(workdir, ignore_errors=True)
-    _report(results, layers, settings, output)
+    write_report(results, layers, settings, output)
     return results
-
-
-def _report(
-    results: list[Result], layers: list[tuple[str, float]], settings: Settings, output: Path
-) -> None:
-    bare, hit = results[0], results[1]
-    ratio = hit.throughput_rps / bare.throughput_rps
-    hash_ms = _hash_time_ms(settings)
-    meta = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        ).stdout.strip(),
-        "cpus": os.cpu_count(),
-        "load_average_after": round(os.getloadavg()[0], 2),
-        "python": platform.python_version(),
-        "hit_to_bare_throughput": round(ratio, 3),
-        "goal_hit_to_bare": 0.5,
-        "argon2_hash_median_ms": hash_ms,
-    }
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "user.json").write_text(
-        json.dumps(
-            {
-                **meta,
-                "results": [asdict(result) for result in results],
-                "hit_path_cpu_us": dict(layers),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    lines = [
-        "# User service benchmark",
-        "",
-        "Produced by `make bench-user` (services/user/benchmarks/bench_user.py); "
-        "do not edit by hand.",
-        "",
-        f"- {meta['date']}, commit `{meta['commit']}`, {meta['cpus']} CPUs shared with other work "
-        f"(1-minute load average after the run: {meta['load_average_after']}), "
-        f"Python {meta['python']}",
-        "- one uvicorn worker per server (uvloop, httptools), loopback, load from `wrk -t1`;",
-        "  each scenario runs for the same time, after a warm-up of both servers",
-        "- the service runs as in production: auth (EdDSA JWT), RED metrics, spans sampled at 0.1",
-        "  (not exported: no collector), JSON logs at WARNING",
-        "",
-        "| scenario | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors "
-        "| note |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    lines += [
-        f"| {r.scenario} | {r.connections} | {r.throughput_rps:,.0f} | {r.p50_ms} | {r.p99_ms} "
-        f"| {r.non_2xx} | {r.socket_errors} | {r.note} |"
-        for r in results
-    ]
-    verdict = "met" if ratio >= 0.5 else "NOT met"
-    lines += [
-        "",
-        f"**Cache hit / bare route throughput: {ratio:.2f}** (goal ≥ 0.50: {verdict}).",
-        "",
-        f"argon2id at the service's parameters (m={settings.argon2_memory_kib} KiB, "
-        f"t={settings.argon2_time_cost}, p={settings.argon2_parallelism}): median "
-        f"{hash_ms} ms per hash on one core of this machine.",
-        "",
-    ]
-    lines += [
-        "## Where a cache hit's time goes",
-        "",
-        "CPU per request in-process (services/user/benchmarks/breakdown.py): the service's own",
-        "app and lifespan over the same PostgreSQL and Redis, 20 concurrent callers through ASGI,",
-        "with routes that stop after each layer. One worker's throughput is bounded by this CPU.",
-        "",
-        "| layer | CPU µs / request | added |",
-        "|---|---:|---:|",
-    ]
-    previous = None
-    for label, micros in layers:
-        added = "" if previous is None else f"{micros - previous:+.0f}"
-        lines.append(f"| {label} | {micros:.0f} | {added} |")
-        previous = micros
-    (output / "user.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 def main() -> None:
