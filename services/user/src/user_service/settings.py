@@ -25,6 +25,8 @@ class Settings(ObservabilitySettings):
     # HTTP
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Loopback by default, like the API; the container image sets both hosts to 0.0.0.0.
+    admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=9101, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     # After SIGTERM, keep serving this long with /readyz already 503: requests that reached a
@@ -77,3 +79,13 @@ class Settings(ObservabilitySettings):
 
     # Startup
     require_migrated_database: bool = True
+
+    # The orders.v1 consumer keeping each user's order statistics (issue 5)
+    orders_consumer_enabled: bool = True
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    orders_topic: str = "orders.v1"
+    orders_dlq_topic: str = "orders.v1.dlq"
+    orders_consumer_group: str = "user-order-stats"
+    # Attempts before a record that keeps failing goes to the dead-letter topic.
+    orders_consumer_max_attempts: int = Field(default=5, ge=1)
+    orders_consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)

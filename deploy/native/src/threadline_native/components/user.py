@@ -51,6 +51,7 @@ class UserService(Component):
         return {
             "USER_HOST": "127.0.0.1",
             "USER_PORT": str(self.port),
+            "USER_ADMIN_HOST": "127.0.0.1",
             "USER_ADMIN_PORT": str(ADMIN_PORT),
             "USER_DATABASE_URL": "postgresql+asyncpg://threadline:threadline@127.0.0.1:5432/users",
             "USER_REDIS_URL": "redis://127.0.0.1:6379/0",
