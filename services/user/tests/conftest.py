@@ -59,6 +59,8 @@ def settings(migrated_database_url: str, redis_db_url: str, tmp_path: Path) -> S
         argon2_time_cost=1,
         argon2_memory_kib=8 * 1024,
         db_pool_size=2,
+        # The orders.v1 consumer has its own tests; these apps leave the shared Kafka alone.
+        orders_consumer_enabled=False,
     )
 
 
@@ -184,6 +186,7 @@ def start_service(
         "OTEL_LOGS_EXPORTER": "none",
         "USER_ARGON2_TIME_COST": "1",
         "USER_ARGON2_MEMORY_KIB": str(8 * 1024),
+        "USER_ORDERS_CONSUMER_ENABLED": "false",
         **(env or {}),
     }
     with log_path.open("wb") as log:

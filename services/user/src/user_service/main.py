@@ -27,6 +27,7 @@ from user_service.adapters.database import create_engine
 from user_service.adapters.events import MetricUserEvents
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import require_head
+from user_service.adapters.order_events import order_events_consumer
 from user_service.adapters.passwords import Argon2PasswordHasher
 from user_service.adapters.redis_client import create_redis
 from user_service.adapters.throttle import THROTTLE_NAME, Limit, RedisLoginThrottle
@@ -55,8 +56,13 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
             services = await _build_services(settings, telemetry, stack)
-            # Issue 5 starts the orders.v1 consumer here, as one more entry on `stack`, so it
-            # stops (and commits its offsets) before the engine it writes through is disposed.
+            # Last on the stack, so it stops (and commits its offsets) before the engine it
+            # writes through is disposed.
+            if settings.orders_consumer_enabled:
+                consumer = order_events_consumer(settings, telemetry, services)
+                consumer.start()
+                stack.push_async_callback(consumer.stop)
+                telemetry.health.add_check("orders consumer", consumer.check, critical=False)
             yield {"services": services}
 
     app = FastAPI(

@@ -56,3 +56,17 @@ users = Table(
 # compare lower() with lower() so PostgreSQL does the folding on both sides.
 EMAIL_UNIQUE_INDEX = "uq_users_email_lower"
 Index(EMAIL_UNIQUE_INDEX, func.lower(users.c.email), unique=True)
+
+# The orders.v1 consumer's inbox (issue 5): one row per order event seen, so a re-delivered
+# event is recognised and changes nothing (service_layer/order_stats.py).
+order_events_inbox = Table(
+    "order_events_inbox",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    # False while a cancellation waits for its order's creation (they arrived out of order).
+    Column("applied", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("kind IN ('created', 'cancelled')", name="kind"),
+)
