@@ -179,3 +179,42 @@ def test_a_failed_message_is_an_error_span_and_counted(
         )
         == 1
     )
+
+
+async def test_server_streaming_calls_are_traced_and_measured_on_both_sides(
+    telemetry: Telemetry, spans: InMemorySpanExporter
+) -> None:
+    async def count(
+        request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> AsyncIterator[bytes]:
+        for number in range(int(request)):
+            yield str(number).encode()
+
+    server = grpc.aio.server(interceptors=server_interceptors(telemetry))
+    handler = grpc.unary_stream_rpc_method_handler(count)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("test.v1.Counter", {"Count": handler}),)
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(
+            f"127.0.0.1:{port}", interceptors=client_interceptors(telemetry)
+        ) as channel:
+            replies = [
+                reply async for reply in channel.unary_stream("/test.v1.Counter/Count")(b"3")
+            ]
+    finally:
+        await server.stop(None)
+
+    assert replies == [b"0", b"1", b"2"]
+    labels = {"grpc_service": "test.v1.Counter", "grpc_method": "Count", "grpc_code": "OK"}
+    registry = telemetry.metrics.registry
+    async with asyncio.timeout(5):
+        while registry.get_sample_value("grpc_client_handling_seconds_count", labels) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    assert registry.get_sample_value("grpc_server_handling_seconds_count", labels) == 1
+    server_span = _by_kind(spans.get_finished_spans(), SpanKind.SERVER, "test.v1.Counter/Count")
+    client_span = _by_kind(spans.get_finished_spans(), SpanKind.CLIENT, "test.v1.Counter/Count")
+    assert server_span.parent is not None
+    assert server_span.parent.span_id == client_span.context.span_id

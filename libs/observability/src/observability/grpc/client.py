@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,10 @@ class _UnaryUnary(_ClientObserver, grpc.aio.UnaryUnaryClientInterceptor):  # typ
 
 
 class _UnaryStream(_ClientObserver, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    def __init__(self, tracer: Tracer, duration: Histogram) -> None:
+        super().__init__(tracer, duration)
+        self._pending: set[asyncio.Task[None]] = set()  # the loop holds tasks only weakly
+
     async def intercept_unary_stream(
         self,
         continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
@@ -96,12 +101,15 @@ class _UnaryStream(_ClientObserver, grpc.aio.UnaryStreamClientInterceptor):  # t
         span, details, service, method, started = self._begin(client_call_details)
         call = await continuation(details, request)
 
-        def done(finished: Any) -> None:
-            try:
-                code = finished.code()
-            except Exception:
-                code = grpc.StatusCode.CANCELLED
-            self._end(span, service, method, started, code)
+        async def record_when_done() -> None:
+            # The call is finished when this runs; code() only reads the final status.
+            self._end(span, service, method, started, await call.code())
+
+        def done(_call: Any) -> None:
+            # Done callbacks are synchronous but an aio call's code() is a coroutine.
+            task = asyncio.get_running_loop().create_task(record_when_done())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
         call.add_done_callback(done)
         return call

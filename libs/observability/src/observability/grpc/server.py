@@ -189,11 +189,13 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
             behavior = getattr(handler, kind)
             if behavior is None:
                 continue
-            wrapped: Callable[[Any, Any], Any] = (
-                observed.wrap_stream_response(behavior)
-                if inspect.isasyncgenfunction(behavior)
-                else observed.wrap_unary_response(behavior)
-            )
+            if inspect.isasyncgenfunction(behavior):
+                wrapped: Callable[[Any, Any], Any] = observed.wrap_stream_response(behavior)
+            elif inspect.iscoroutinefunction(behavior):
+                wrapped = observed.wrap_unary_response(behavior)
+            else:
+                # grpc.aio runs plain functions in its thread pool; awaiting them would break.
+                return handler
             return factory(
                 wrapped,
                 request_deserializer=handler.request_deserializer,
