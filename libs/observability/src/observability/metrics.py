@@ -9,11 +9,14 @@ bound. Request totals are the histograms' ``_count`` series; there is no separat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from opentelemetry.trace import get_current_span
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.registry import Collector
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -89,12 +92,9 @@ class Metrics:
             ("cache", "result"),
             registry=registry,
         )
-        self.db_pool_connections = Gauge(
-            "db_pool_connections",
-            "Database pool connections by state (checked_out, idle, overflow, max).",
-            ("pool", "state"),
-            registry=registry,
-        )
+        # Read from the pools at scrape time (see `add_pool`), one family for every engine.
+        self._pools: dict[str, Callable[[], dict[str, float]]] = {}
+        registry.register(_PoolsCollector(self._pools))
         self.kafka_produced = Counter(
             "kafka_messages_produced",
             "Messages handed to Kafka, by outcome (ok, error).",
@@ -151,6 +151,10 @@ class Metrics:
             peer, http_method_label(method), status_class(status)
         ).observe(seconds, current_exemplar())
 
+    def add_pool(self, name: str, read: Callable[[], dict[str, float]]) -> None:
+        """Expose ``db_pool_connections{pool=name,state=...}`` from ``read()`` at each scrape."""
+        self._pools[name] = read
+
     # Business metrics --------------------------------------------------------------------
 
     def counter(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> Counter:
@@ -180,3 +184,28 @@ class Metrics:
     def unregister(self, metric: MetricWrapperBase) -> None:
         """Remove a metric declared through this object (tests that build many apps)."""
         self.registry.unregister(metric)
+
+
+class _PoolsCollector(Collector):
+    """One ``db_pool_connections`` family for all pools: two families of one name break scrapes."""
+
+    def __init__(self, pools: dict[str, Callable[[], dict[str, float]]]) -> None:
+        self._pools = pools
+
+    def describe(self) -> list[Metric]:
+        return [self._family()]
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for pool, read in list(self._pools.items()):
+            for state, value in read().items():
+                family.add_metric((pool, state), value)
+        yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "db_pool_connections",
+            "Database pool connections by state (checked_out, idle, overflow, size).",
+            labels=("pool", "state"),
+        )

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from prometheus_client.core import Metric
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from observability.telemetry import Telemetry
 
-__all__ = ["PoolCollector", "instrument_engine"]
+__all__ = ["instrument_engine", "pool_state"]
 
 
 def instrument_engine(
@@ -40,30 +34,20 @@ def instrument_engine(
         "db.client.connections.usage"
     )
     EngineTracer(tracer, engine.sync_engine, connections_usage, enable_commenter=False)  # type: ignore[no-untyped-call]
-    telemetry.metrics.registry.register(PoolCollector(engine, pool_name))
+    telemetry.metrics.add_pool(pool_name, lambda: pool_state(engine))
 
 
-class PoolCollector(Collector):
-    """Reads the pool's counters at scrape time; nothing runs between scrapes."""
-
-    def __init__(self, engine: AsyncEngine, pool_name: str) -> None:
-        self._engine = engine
-        self._pool_name = pool_name
-
-    def collect(self) -> Iterator[Metric]:
-        pool = self._engine.sync_engine.pool
-        family = GaugeMetricFamily(
-            "db_pool_connections",
-            "Database pool connections by state.",
-            labels=("pool", "state"),
-        )
-        for state, reader in (
-            ("checked_out", "checkedout"),
-            ("idle", "checkedin"),
-            ("overflow", "overflow"),
-            ("size", "size"),
-        ):
-            read = getattr(pool, reader, None)
-            if callable(read):
-                family.add_metric((self._pool_name, state), float(read()))
-        yield family
+def pool_state(engine: AsyncEngine) -> dict[str, float]:
+    """The pool's counters now: checked_out, idle, overflow and size (those the pool has)."""
+    pool = engine.sync_engine.pool
+    state: dict[str, float] = {}
+    for name, reader in (
+        ("checked_out", "checkedout"),
+        ("idle", "checkedin"),
+        ("overflow", "overflow"),
+        ("size", "size"),
+    ):
+        read = getattr(pool, reader, None)
+        if callable(read):
+            state[name] = float(read())
+    return state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from observability import Telemetry
@@ -22,5 +24,10 @@ async def test_pool_state_is_exposed_for_each_engine(telemetry: Telemetry) -> No
 
     assert (state("users", "size"), state("users", "checked_out")) == (7, 0)
     assert state("reports", "size") == 2
+    # One family for both pools: a second "# TYPE db_pool_connections" would break the scrape.
+    exposition = generate_latest(telemetry.metrics.registry).decode()
+    families = [family.name for family in text_string_to_metric_families(exposition)]
+    assert families.count("db_pool_connections") == 1
+    assert exposition.count("# TYPE db_pool_connections ") == 1
     await users.dispose()
     await reports.dispose()
