@@ -57,10 +57,10 @@ class RunPlan:
     out_dir: Path
     host: str = "http://127.0.0.1:8000"
     grpc_target: str = "127.0.0.1:50051"
-    users: int = 30
+    users: int = 20
     spawn_rate: float = 10.0
     run_time: str = "60s"
-    user_rps: float = 4.0
+    user_rps: float = 3.0
     accounts: int = 20
     # Prepared accounts to hand to Locust (see accounts.py); None: Locust prepares its own.
     accounts_file: Path | None = None
