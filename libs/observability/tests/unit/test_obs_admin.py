@@ -10,6 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 
 from observability import Telemetry
 from observability.fastapi import instrument_app
@@ -56,7 +59,9 @@ async def test_openmetrics_scrape_has_exemplars_with_the_request_trace_id(
         if (match := re.search(r'# \{trace_id="([0-9a-f]{32})"\}', line))
     }
     assert exemplar_ids == {format(span.context.trace_id, "032x")}
-    assert response.text.rstrip().endswith("# EOF")
+    # The strict OpenMetrics parser accepts the whole exposition (names, exemplars, EOF).
+    families = {family.name for family in openmetrics_families(response.text)}
+    assert {"http_server_request_duration_seconds", "db_pool_connections"} <= families
 
 
 async def test_plain_prometheus_scrape_works_without_exemplars(
