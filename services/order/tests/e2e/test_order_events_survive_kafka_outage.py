@@ -1,4 +1,5 @@
-"""Kafka stopped while orders are created: every order succeeds, every event arrives once."""
+"""Kafka stopped while orders are created: every order succeeds, every event arrives, and the
+user service's statistics count each order exactly once."""
 
 from __future__ import annotations
 
@@ -88,3 +89,17 @@ async def test_orders_succeed_while_kafka_is_down_and_their_events_arrive_once_a
     # The relay noticed, backed off and reconnected.
     assert stack.orders.metric("outbox_publish_failures_total") >= 1
     assert stack.orders.metric("outbox_relay_connected") == 1
+
+    # The consumer (which lost Kafka too) catches up, applying every order exactly once.
+    expected_total = sum(response.order.total.minor_units for response in created) + 1590
+    deadline = time.monotonic() + 90
+    while stack.user(user_id, token)["order_count"] < ORDERS_WHILE_DOWN + 1:
+        assert time.monotonic() < deadline, "the consumer never caught up"
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(2)  # anything applied twice would show by now
+    user = stack.user(user_id, token)
+    assert user["order_count"] == ORDERS_WHILE_DOWN + 1
+    assert user["total_spent_cents"] == expected_total
+    duplicates = len(event_ids) - len(set(event_ids))
+    assert stack.users.metric("order_events_total", outcome="duplicate") >= duplicates
+    assert stack.users.metric("order_events_total", outcome="applied") == ORDERS_WHILE_DOWN + 1
