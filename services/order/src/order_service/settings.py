@@ -25,6 +25,8 @@ class Settings(ObservabilitySettings):
     host: str = "127.0.0.1"
     port: int = Field(default=50051, ge=0, le=65535)
     admin_port: int = Field(default=9102, ge=0, le=65535)
+    # Loopback unless told otherwise (the container image sets 0.0.0.0 for both).
+    admin_host: str = "127.0.0.1"
     # Larger requests are refused by gRPC itself with RESOURCE_EXHAUSTED before any parsing.
     max_request_bytes: int = Field(default=16 * 1024, gt=0)
     max_concurrent_rpcs: int = Field(default=256, ge=1)
