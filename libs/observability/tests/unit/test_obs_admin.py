@@ -60,7 +60,8 @@ async def test_openmetrics_scrape_has_exemplars_with_the_request_trace_id(
     }
     assert exemplar_ids == {format(span.context.trace_id, "032x")}
     # The strict OpenMetrics parser accepts the whole exposition (names, exemplars, EOF).
-    families = {family.name for family in openmetrics_families(response.text)}
+    parsed = openmetrics_families(response.text)  # type: ignore[no-untyped-call]
+    families = {family.name for family in parsed}
     assert {"http_server_request_duration_seconds", "db_pool_connections"} <= families
 
 
