@@ -99,7 +99,7 @@ def write_report(
         f"**Cache hit / bare route throughput: {ratio:.2f}** (goal ≥ 0.50: {verdict}).",
         "",
         "On a machine shared with other work, wrk's ratio moves from run to run; the CPU each",
-        "request costs (next section) does not depend on the neighbours: bare / hit CPU = "
+        "request costs (next section) depends far less on the neighbours: bare / hit CPU = "
         f"**{cpu_ratio:.2f}**.",
         "",
         f"argon2id at the service's parameters (m={settings.argon2_memory_kib} KiB, "
