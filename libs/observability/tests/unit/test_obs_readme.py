@@ -55,6 +55,7 @@ async def test_readme_example_serves_logs_metrics_and_exits_cleanly(
     env = os.environ | {
         "OBS_HTTP_PORT": str(http_port),
         "OBS_ADMIN_PORT": str(admin_port),
+        "OBS_ADMIN_HOST": "127.0.0.1",
         "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint,
         "OTEL_TRACES_SAMPLER_ARG": "1",
         "OTEL_BSP_SCHEDULE_DELAY": "100",
