@@ -61,6 +61,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(out), help="reports directory")
     parser.add_argument("--slo", type=Path, default=DEFAULT_SLO, help="objectives (TOML)")
+    parser.add_argument(
+        "--no-trace-lookup",
+        action="store_true",
+        help="do not ask Tempo (when it answers) whether the slowest traces arrived",
+    )
 
 
 def _otlp_endpoint(choice: str) -> str:
@@ -95,10 +100,10 @@ def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
     )
 
 
-def _judge(out_dir: Path, slo: Path) -> int:
+def _judge(out_dir: Path, slo: Path, *, look_up_traces: bool = False) -> int:
     try:
         objectives = Objectives.load(slo)
-        report = report_run(out_dir, objectives, links=TraceLinks())
+        report = report_run(out_dir, objectives, links=TraceLinks(), look_up_traces=look_up_traces)
     except (SloFileError, RunFailedError) as error:
         print(f"load test: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -166,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not plan.headless:
         print(f"Locust web UI: http://{plan.web_host}:{plan.web_port} (Ctrl+C to stop and judge)")
     run_locust(plan)
-    return _judge(plan.out_dir, args.slo)
+    return _judge(plan.out_dir, args.slo, look_up_traces=not args.no_trace_lookup)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.runner import HISTORY_CSV, SUMMARY_JSON
 from threadline_loadtests.slo import Check, Objectives, evaluate
 from threadline_loadtests.summary import RunSummary
+from threadline_loadtests.trace_lookup import find_traces
 from threadline_loadtests.verdict import TraceLinks, render_slowest, render_verdict
 
 __all__ = ["Report", "RunFailedError", "report_run"]
@@ -33,8 +34,18 @@ class Report:
         return all(check.passed for check in self.checks)
 
 
-def report_run(out_dir: Path, objectives: Objectives, *, links: TraceLinks | None = None) -> Report:
-    """Judge the run in `out_dir`, draw its charts and write `verdict.txt` there."""
+def report_run(
+    out_dir: Path,
+    objectives: Objectives,
+    *,
+    links: TraceLinks | None = None,
+    look_up_traces: bool = False,
+) -> Report:
+    """Judge the run in `out_dir`, draw its charts and write `verdict.txt` there.
+
+    `look_up_traces`: ask Tempo (when it answers) for the slowest sampled trace of each
+    request name and say which services' spans it holds.
+    """
     summary_path = out_dir / SUMMARY_JSON
     if not summary_path.exists():
         raise RunFailedError(
@@ -55,9 +66,17 @@ def report_run(out_dir: Path, objectives: Objectives, *, links: TraceLinks | Non
         if history.exists()
         else []
     )
+    links = links or TraceLinks()
+    in_tempo = None
+    if look_up_traces:
+        sampled = [
+            req.sampled_slowest[0].trace_id for req in summary.requests if req.sampled_slowest
+        ]
+        lookups = find_traces(links.tempo_url, sampled)
+        in_tempo = {lookup.trace_id: lookup for lookup in lookups} if lookups else None
     text = "\n\n".join(
         [
-            render_slowest(summary, links or TraceLinks()),
+            render_slowest(summary, links, in_tempo=in_tempo),
             render_verdict(checks, summary, source=objectives.source),
         ]
     )

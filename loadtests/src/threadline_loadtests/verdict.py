@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from threadline_loadtests.slo import Check
 from threadline_loadtests.summary import RunSummary
+from threadline_loadtests.trace_lookup import TraceLookup
 
 __all__ = ["TraceLinks", "render_slowest", "render_verdict"]
 
@@ -100,7 +102,13 @@ def render_verdict(checks: list[Check], summary: RunSummary, *, source: str = ""
     return "\n".join(lines)
 
 
-def render_slowest(summary: RunSummary, links: TraceLinks, *, limit: int = 3) -> str:
+def render_slowest(
+    summary: RunSummary,
+    links: TraceLinks,
+    *,
+    limit: int = 3,
+    in_tempo: Mapping[str, TraceLookup] | None = None,
+) -> str:
     """The slowest requests of each name with their trace ids and where to open them."""
     lines = [
         "Slowest requests, by trace id (sampled traces are in Tempo and Jaeger; in Grafana,",
@@ -117,4 +125,11 @@ def render_slowest(summary: RunSummary, links: TraceLinks, *, limit: int = 3) ->
             lines.append(f"  slowest sampled, {slow.response_time_ms:.1f} ms:")
             lines.append(f"    {links.jaeger(slow.trace_id)}")
             lines.append(f"    {links.tempo(slow.trace_id)}")
+            if in_tempo is not None and slow.trace_id in in_tempo:
+                services = in_tempo[slow.trace_id].services
+                lines.append(
+                    f"    in Tempo, spans from: {', '.join(services)}"
+                    if services
+                    else "    not in Tempo (yet): are the services exporting to a collector?"
+                )
     return "\n".join(lines)

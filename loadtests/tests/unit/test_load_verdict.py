@@ -7,6 +7,7 @@ from pathlib import Path
 
 from threadline_loadtests.slowest import SlowRequest
 from threadline_loadtests.summary import Figures, RequestFigures, RunSummary
+from threadline_loadtests.trace_lookup import TraceLookup
 from threadline_loadtests.verdict import TraceLinks, render_slowest, render_verdict
 
 FIGURES = Figures(
@@ -77,3 +78,13 @@ def test_a_summary_survives_its_json(tmp_path: Path) -> None:
     SUMMARY.write(path)
 
     assert RunSummary.read(path) == SUMMARY
+
+
+def test_says_whether_the_slowest_sampled_trace_reached_tempo() -> None:
+    found = render_slowest(
+        SUMMARY, TraceLinks(), in_tempo={"b" * 32: TraceLookup("b" * 32, ("order", "user"))}
+    )
+    missing = render_slowest(SUMMARY, TraceLinks(), in_tempo={"b" * 32: TraceLookup("b" * 32, ())})
+
+    assert "in Tempo, spans from: order, user" in found
+    assert "not in Tempo (yet)" in missing
