@@ -49,7 +49,7 @@ def test_slo_rules_page_ticket_and_stay_quiet_as_specified(
 
 
 def test_slo_rules_are_valid_rule_files(promtool: Path, context: Context) -> None:
-    rules = context.layout.compose_dir / "prometheus" / "rules" / "slo.yml"
+    rules = context.layout.compose_dir / "prometheus" / "rules" / "slo.rules.yml"
     result = run([str(promtool), "check", "rules", str(rules)])
     assert result.returncode == 0, result.stdout + result.stderr
 
