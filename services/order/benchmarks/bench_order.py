@@ -321,6 +321,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from threadline_native.stack import ensure_up, load_context, select  # noqa: PLC0415
 
     ensure_up(select(load_context(), ["postgres", "kafka"]), progress=False)
+    load_before = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     suffix = uuid.uuid4().hex[:8]
     database, topic = f"bench_orders_{suffix}", f"bench.orders.{suffix}"
     admin = await asyncpg.connect(f"{POSTGRES}/postgres")
@@ -329,7 +330,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await asyncio.to_thread(upgrade_to_head, url)
         await ensure_topics(KAFKA, {topic: 3})
-        results: dict[str, Any] = {"bare": await bare_phase(args)}
+        results: dict[str, Any] = {"load_before": load_before, "bare": await bare_phase(args)}
         results.update(await order_phases(args, url, topic))
         results["relay"] = await relay_throughput(url, topic, rows=args.relay_rows)
         print(f"relay: {results['relay']}", flush=True)
@@ -438,11 +439,13 @@ def report(results: dict[str, Any], out: Path) -> None:
     bare, create, get = results["bare"], results["create"], results["get"]
     latency, relay, args = results["latency"], results["relay"], results["args"]
     cpus = os.cpu_count()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     text = f"""# Order service benchmark
 
 `make bench-order` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_implementation()} \
 {platform.python_version()}, {cpus} CPUs shared by the load generator, the servers, PostgreSQL and
-Kafka; loopback only). One order-service process (real PostgreSQL, outbox relay on, telemetry
+Kafka; loopback only; load average before the run {results["load_before"]}, after {load}).
+One order-service process (real PostgreSQL, outbox relay on, telemetry
 on with default sampling and exporters off); the user service is an HTTP stub in its own
 process, so CreateOrder pays a real HTTP round trip to it. {args["concurrency"]} concurrent
 callers over {args["channels"]} channels, {args["seconds"]:.0f} s per phase after a 1 s warm-up.
