@@ -1,8 +1,8 @@
 """Where a cache hit's time goes: CPU per request of the service's stack, one layer at a time.
 
 The same app the service runs (create_app, its lifespan over the benchmark's PostgreSQL and
-Redis), called in-process through ASGI by concurrent callers, with routes added that stop after
-each layer. CPU time (not wall time) per request is what bounds one worker's throughput.
+Redis), called in-process through ASGI by concurrent callers on uvloop, with routes added that
+stop after each layer. CPU time (not wall time) per request is what bounds one worker's throughput.
 """
 
 from __future__ import annotations
