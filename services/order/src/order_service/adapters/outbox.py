@@ -15,6 +15,8 @@ from order_service.adapters.tables import outbox
 from order_service.domain.events import OrderEvent
 from threadline_contracts import EVENT_CONTENT_TYPE
 
+_INSERT = insert(outbox)  # built once; executed with each row's parameters
+
 
 class SqlOutbox:
     def __init__(self, connection: AsyncConnection, *, topic: str) -> None:
@@ -32,12 +34,13 @@ class SqlOutbox:
             "content-type": EVENT_CONTENT_TYPE,
         }
         await self._connection.execute(
-            insert(outbox).values(
-                event_id=event.event_id,
-                topic=self._topic,
-                key=str(event.order.user_id).encode(),
-                value=to_message(event).SerializeToString(),
-                headers=headers,
-            )
+            _INSERT,
+            {
+                "event_id": event.event_id,
+                "topic": self._topic,
+                "key": str(event.order.user_id).encode(),
+                "value": to_message(event).SerializeToString(),
+                "headers": headers,
+            },
         )
         self.added += 1

@@ -77,6 +77,7 @@ class OutboxRelay:
         backoff_initial_seconds: float,
         backoff_max_seconds: float,
         metrics_interval_seconds: float = 1.0,
+        linger_seconds: float = 0.005,
     ) -> None:
         self._engine = engine
         self._producer_factory = producer_factory
@@ -89,6 +90,7 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout_seconds
         self._backoff = (backoff_initial_seconds, backoff_max_seconds)
         self._metrics_interval = metrics_interval_seconds
+        self._linger = linger_seconds
         self._producer: Producer | None = None
         self._prepared = False
         self._wakeup = asyncio.Event()
@@ -157,6 +159,8 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._wakeup.wait()
+                # Woken by a commit: let the commits arriving with it join the same batch.
+                await asyncio.sleep(self._linger)
         self._wakeup.clear()
 
     async def _connect(self) -> None:

@@ -65,6 +65,7 @@ class OrderServicer:
         with self._tracer.start_as_current_span("create_order"):
             result = await orders.create_order(
                 uow=self._uow_factory(),
+                read_uow=self._read_uow_factory(),
                 users=self._users,
                 caller=caller,
                 request=order_request(request),

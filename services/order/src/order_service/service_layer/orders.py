@@ -45,6 +45,7 @@ def _replay(existing: Order, request: OrderRequest, fingerprint: str) -> Created
 async def create_order(
     *,
     uow: UnitOfWork,
+    read_uow: UnitOfWork,
     users: UserDirectory,
     caller: Caller,
     request: OrderRequest,
@@ -52,11 +53,15 @@ async def create_order(
     clock: Clock,
     new_id: IdFactory,
 ) -> CreatedOrder:
-    """Place the caller's order once per idempotency key, priced from the catalog."""
+    """Place the caller's order once per idempotency key, priced from the catalog.
+
+    ``read_uow`` answers the replay lookup; ``uow`` is the write transaction, opened only
+    after the user check so no transaction waits on the user service.
+    """
     request.validate()
     fingerprint = request.fingerprint()
-    async with uow:
-        existing = await uow.orders.get_by_idempotency_key(
+    async with read_uow:
+        existing = await read_uow.orders.get_by_idempotency_key(
             user_id=caller.user_id, key=request.idempotency_key
         )
     # A retry is answered from what was stored, without asking the user service again.
