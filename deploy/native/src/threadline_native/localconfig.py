@@ -42,7 +42,9 @@ def localize(text: str, *, paths: Mapping[str, Path] | None = None) -> str:
     text = text.replace("0.0.0.0", "127.0.0.1")
     # Longest first, so /var/lib/x/y is not half-replaced by a mapping of /var/lib/x.
     for container_path, local_path in sorted((paths or {}).items(), key=lambda kv: -len(kv[0])):
-        text = text.replace(container_path, str(local_path))
+        # Whole path components only: /loki must not rewrite /loki-rules or /lokidata.
+        pattern = re.escape(container_path) + r"(?=[/\s\"',\]]|$)"
+        text = re.sub(pattern, str(local_path).replace("\\", "\\\\"), text, flags=re.MULTILINE)
     return text
 
 

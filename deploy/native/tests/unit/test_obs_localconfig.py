@@ -41,6 +41,12 @@ def test_container_listeners_on_all_interfaces_become_loopback_listeners() -> No
     )
 
 
+def test_a_path_maps_only_as_whole_components(tmp_path: Path) -> None:
+    text = "a: /loki\nb: /loki/chunks\nc: /lokidata\nd: [/loki]"
+    out = localize(text, paths={"/loki": tmp_path})
+    assert out == f"a: {tmp_path}\nb: {tmp_path}/chunks\nc: /lokidata\nd: [{tmp_path}]"
+
+
 def test_container_paths_map_longest_first(tmp_path: Path) -> None:
     text = "wal: /var/lib/tempo/wal\nrules: /var/lib/tempo-rules"
     out = localize(

@@ -40,7 +40,7 @@ class Loki(GoServer):
         write_localized(
             self.config_dir / "loki.yaml",
             self.work_dir / "loki.yaml",
-            paths={"/var/lib/loki": self.work_dir / "data"},
+            paths={"/loki": self.work_dir / "data"},
         )
 
     def launch(self) -> Launch:

@@ -41,7 +41,7 @@ class Tempo(GoServer):
         write_localized(
             self.config_dir / "tempo.yaml",
             self.work_dir / "tempo.yaml",
-            paths={"/var/lib/tempo": self.work_dir / "data"},
+            paths={"/var/tempo": self.work_dir / "data"},
         )
 
     def launch(self) -> Launch:
