@@ -529,7 +529,7 @@ def main() -> None:
     parser.add_argument(
         "--rates",
         type=lambda text: [int(rate) for rate in text.split(",")],
-        default=[200, 50],
+        default=[50, 200],
         help="paced CreateOrder rates for the commit-to-consumed phase (orders/s)",
     )
     parser.add_argument("--paced-seconds", type=float, default=10.0)
