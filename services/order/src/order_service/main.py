@@ -215,6 +215,9 @@ async def build(
 async def serve(settings: Settings) -> None:
     """Run the service until SIGTERM/SIGINT, then drain and exit."""
     telemetry = setup(settings)
+    # httpx logs every request at INFO: one line per account check says nothing the client
+    # span and http_client_request_duration_seconds do not already say.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
         app = await build(settings, telemetry, stack)
         telemetry.health.mark_started()
