@@ -11,7 +11,7 @@ STACK := $(RUN) stack
 .PHONY: help
 help: ## List every target with one line of help
 	@awk 'BEGIN {FS = ":.*## "; printf "Threadline — make targets\n\n"} \
-	  /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	  /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: setup
 setup: ## Install what is missing (apt packages, uv) and sync the workspace; safe to repeat
@@ -86,14 +86,17 @@ migrate: setup ## Apply every service's database migrations (PostgreSQL must ans
 	@$(RUN) order-service migrate
 
 .PHONY: bench-user
-bench-user: setup ## User service: GET by id (cache hit/miss) and token p50/p99 vs a bare route; docs/benchmarks/user.md
+bench-user: setup bench-tools ## User service: GET by id (cache hit/miss) and token p50/p99 vs a bare route; docs/benchmarks/user.md
 	@$(RUN) python services/user/benchmarks/bench_user.py $(BENCH_ARGS)
 
-.PHONY: bench-observability
-bench-observability: setup ## Overhead of libs/observability on a trivial FastAPI route and grpc.aio method; docs/benchmarks/observability.md
+.PHONY: bench-tools
+bench-tools: ## Install the HTTP/2 and HTTP/1 load generators the benchmarks use (wrk, h2load) when missing
 	@command -v wrk >/dev/null && command -v h2load >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk nghttp2-client; }
+
+.PHONY: bench-observability
+bench-observability: setup bench-tools ## Overhead of libs/observability on a trivial FastAPI route and grpc.aio method; docs/benchmarks/observability.md
 	@$(RUN) python libs/observability/benchmarks/overhead.py
 
 .PHONY: bench-stack
