@@ -86,9 +86,13 @@ async def test_orders_succeed_while_kafka_is_down_and_their_events_arrive_once_a
     assert len(set(event_ids)) == ORDERS_WHILE_DOWN + 1
     assert {event.order_id for event in events} >= {response.order.id for response in created}
     assert all(record.key == str(user_id).encode() for record in records)
-    # The relay noticed, backed off and reconnected.
-    assert stack.orders.metric("outbox_publish_failures_total") >= 1
+    # The relay reconnected and emptied the outbox. (Whether a publish failed on the way depends
+    # on timing: aiokafka may hold a batch through a short outage and deliver it afterwards.)
     assert stack.orders.metric("outbox_relay_connected") == 1
+    deadline = time.monotonic() + 10
+    while stack.orders.metric("outbox_backlog_events") > 0:
+        assert time.monotonic() < deadline, "the outbox backlog never drained"
+        await asyncio.sleep(0.2)
 
     # The consumer (which lost Kafka too) catches up, applying every order exactly once.
     expected_total = sum(response.order.total.minor_units for response in created) + 1590

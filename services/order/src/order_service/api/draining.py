@@ -4,7 +4,9 @@
 handler, and under load that is most of a burst: those callers see CANCELLED, which does
 not say "safe to retry elsewhere". So the drain is done in two steps: first this
 interceptor answers each new call UNAVAILABLE while the calls already running complete, and
-only when none is left (or the grace period ends) is the server stopped.
+only when none is left and no new call has arrived for a short quiet period (or the grace
+period ends) is the server stopped. The quiet period matters: calls a client sent just before
+it saw the refusals are still queued inside gRPC, and stopping then would cancel them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import grpc
 from order_service.api.errors import status_trailer
 
 _REFUSAL = "the server is shutting down; retry on another instance"
+# How long no new call may arrive before the drained server is stopped.
+QUIET_PERIOD_SECONDS = 0.25
 
 
 class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -29,6 +33,7 @@ class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._last_arrival = 0.0
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     @property
@@ -42,7 +47,12 @@ class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         with contextlib.suppress(TimeoutError):
             # Keep a second of the grace period for the steps that follow.
             async with asyncio.timeout(max(seconds_left - 1.0, 0.0)):
-                await self._idle.wait()
+                while True:
+                    await self._idle.wait()
+                    quiet_for = time.monotonic() - self._last_arrival
+                    if quiet_for >= QUIET_PERIOD_SECONDS and self._idle.is_set():
+                        break
+                    await asyncio.sleep(max(QUIET_PERIOD_SECONDS - quiet_for, 0.01))
         await server.stop(max(deadline - time.monotonic(), 0.1))
 
     async def intercept_service(
@@ -69,6 +79,7 @@ class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _guard(self, behavior: Callable[[Any, Any], Awaitable[Any]]) -> Callable[..., Any]:
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            self._last_arrival = time.monotonic()
             if self._draining:
                 code = grpc.StatusCode.UNAVAILABLE
                 await context.abort(
