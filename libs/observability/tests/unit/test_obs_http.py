@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind, StatusCode, get_current_span
 
 from observability import Telemetry
 from observability.fastapi import instrument_app
+from observability.testing import isolated_telemetry
 
 _log = logging.getLogger("test.http")
 
@@ -206,3 +207,38 @@ async def test_requests_are_measured_whether_or_not_they_are_sampled(ratio: floa
         (("method", "GET"), ("route", "/users/{user_id}"), ("status_class", "2xx"))
     }
     telemetry.shutdown_sync()
+
+
+async def test_a_sampled_request_writes_one_access_line_joined_on_its_trace_id(
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    json_logs: Callable[[], list[dict[str, Any]]],
+) -> None:
+    async with _client(_app(telemetry)) as client:
+        await client.get("/users/42")
+        await client.get("/healthz")
+
+    (span,) = spans.get_finished_spans()
+    (line,) = [line for line in json_logs() if line["logger"] == "observability.access"]
+    assert line["trace_id"] == format(span.context.trace_id, "032x")
+    assert line["span_id"] == format(span.context.span_id, "016x")
+    assert line["http.route"] == "/users/{user_id}"
+    assert line["http.response.status_code"] == 200
+    assert line["level"] == "INFO"
+    assert line["duration_ms"] >= 0
+
+
+async def test_unsampled_requests_write_no_access_line_unless_they_fail(
+    json_logs: Callable[[], list[dict[str, Any]]],
+) -> None:
+    telemetry, _ = isolated_telemetry(traces_sampler_ratio=0.0)
+    try:
+        async with _client(_app(telemetry)) as client:
+            await client.get("/users/42")
+            await client.get("/boom")
+    finally:
+        await telemetry.shutdown()
+
+    access = [line for line in json_logs() if line["logger"] == "observability.access"]
+    assert [(line["http.route"], line["level"]) for line in access] == [("/boom", "ERROR")]
+    assert access[0]["http.response.status_code"] == 500
