@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import httpx
@@ -218,3 +219,21 @@ async def test_server_streaming_calls_are_traced_and_measured_on_both_sides(
     client_span = _by_kind(spans.get_finished_spans(), SpanKind.CLIENT, "test.v1.Counter/Count")
     assert server_span.parent is not None
     assert server_span.parent.span_id == client_span.context.span_id
+
+
+async def test_a_sampled_rpc_writes_one_access_line_joined_on_its_trace_id(
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    grpc_target: tuple[str, asyncio.Queue[FakeRecord]],
+    json_logs: Callable[[], list[dict[str, Any]]],
+) -> None:
+    target, _ = grpc_target
+    async with grpc.aio.insecure_channel(target) as channel:
+        await channel.unary_unary(METHOD)(b"widget", timeout=5)
+
+    server_span = _by_kind(spans.get_finished_spans(), SpanKind.SERVER, "test.v1.Orders/Create")
+    (line,) = [line for line in json_logs() if line["logger"] == "observability.access"]
+    assert line["trace_id"] == format(server_span.context.trace_id, "032x")
+    assert line["span_id"] == format(server_span.context.span_id, "016x")
+    assert (line["rpc.service"], line["rpc.method"]) == ("test.v1.Orders", "Create")
+    assert (line["rpc.grpc.status_code"], line["level"]) == ("OK", "INFO")

@@ -3,11 +3,15 @@
 Same spans as the contrib gRPC instrumentation (``rpc.system``, ``rpc.service``,
 ``rpc.method``, ``rpc.grpc.status_code``; span name ``package.Service/Method``), with the
 wrapped handler built once per method instead of once per call.
+
+Like the HTTP middleware it writes an access log line (logger ``observability.access``) for
+every sampled call and every call that ends in a server-side error code.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -35,6 +39,19 @@ DEFAULT_EXCLUDED_SERVICES = frozenset(
     }
 )
 
+# The codes OpenTelemetry's semantic conventions count as a server span's error.
+SERVER_ERROR_CODES = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+_access_log = logging.getLogger("observability.access")
+
 _HANDLER_KINDS = (
     ("unary_unary", grpc.unary_unary_rpc_method_handler),
     ("unary_stream", grpc.unary_stream_rpc_method_handler),
@@ -47,6 +64,7 @@ def server_interceptors(
     telemetry: Telemetry,
     *,
     excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
+    access_log: bool = True,
 ) -> list[grpc.aio.ServerInterceptor]:
     """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first."""
     return [
@@ -54,6 +72,7 @@ def server_interceptors(
             tracer=telemetry.tracer("observability.grpc"),
             duration=telemetry.metrics.grpc_server_duration,
             excluded_services=excluded_services,
+            access_log=access_log,
         )
     ]
 
@@ -61,8 +80,11 @@ def server_interceptors(
 class _Observed:
     """Per-method state: names, label children and the one span/metric wrapper."""
 
-    def __init__(self, full_method: str, tracer: Tracer, duration: Histogram) -> None:
+    def __init__(
+        self, full_method: str, tracer: Tracer, duration: Histogram, *, access_log: bool
+    ) -> None:
         self.service, self.method = split_method(full_method)
+        self._access_log = access_log
         self.span_name = f"{self.service}/{self.method}"
         self.attributes = rpc_attributes(self.service, self.method)
         self._tracer = tracer
@@ -93,13 +115,17 @@ class _Observed:
     ) -> None:
         default = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
         code = as_status_code(context.code(), default)
-        if span.is_recording():
+        recording = span.is_recording()
+        if recording:
             span.set_attribute("rpc.grpc.status_code", code.value[0])
             if code is not grpc.StatusCode.OK:
                 span.set_status(Status(StatusCode.ERROR, code.name))
             if error is not None and not isinstance(error, grpc.aio.AbortError):
                 span.record_exception(error)
         span.end()
+        if self._access_log and (recording or code in SERVER_ERROR_CODES):
+            # Still inside the span's context, so the line carries its trace and span ids.
+            self._log_access(code, started)
         otel_context.detach(token)  # type: ignore[arg-type]
         child = self._children.get(code)
         if child is None:
@@ -113,6 +139,18 @@ class _Observed:
             else None
         )
         child.observe(time.perf_counter() - started, exemplar)
+
+    def _log_access(self, code: grpc.StatusCode, started: float) -> None:
+        _access_log.log(
+            logging.ERROR if code in SERVER_ERROR_CODES else logging.INFO,
+            "rpc handled",
+            extra={
+                "rpc.service": self.service,
+                "rpc.method": self.method,
+                "rpc.grpc.status_code": code.name,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            },
+        )
 
     def wrap_unary_response(
         self, behavior: Callable[[Any, Any], Awaitable[Any]]
@@ -159,10 +197,12 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         tracer: Tracer,
         duration: Histogram,
         excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
+        access_log: bool = True,
     ) -> None:
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_services
+        self._access_log = access_log
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
@@ -184,7 +224,7 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         return wrapped
 
     def _wrap(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        observed = _Observed(full_method, self._tracer, self._duration)
+        observed = _Observed(full_method, self._tracer, self._duration, access_log=self._access_log)
         for kind, factory in _HANDLER_KINDS:
             behavior = getattr(handler, kind)
             if behavior is None:
