@@ -42,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = sub.add_parser("up", help="start the stack and wait until it is healthy")
     up.add_argument("names", nargs="*", help="only these components")
     up.add_argument("--mode", choices=["auto", "native", "compose"], default=None)
-    sub.add_parser("down", help="stop what `up` started")
+    down = sub.add_parser("down", help="stop what `up` started")
+    down.add_argument("names", nargs="*", help="only these components")
     sub.add_parser("ps", help="show every component with its address and state")
     logs = sub.add_parser("logs", help="show recent log lines")
     logs.add_argument("names", nargs="*")
@@ -98,11 +99,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_down(_: argparse.Namespace) -> int:
+def cmd_down(args: argparse.Namespace) -> int:
     context = load_context()
     if _recorded_mode() == "compose":
-        return compose.run(context.layout, ["down"])
-    stopped = stop_components(select(context))
+        return compose.run(context.layout, ["stop", *args.names] if args.names else ["down"])
+    stopped = stop_components(select(context, args.names))
     print("stopped: " + (", ".join(c.name for c in stopped) or "nothing (none was started by us)"))
     return 0
 
