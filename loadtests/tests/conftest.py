@@ -8,8 +8,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from threadline_loadtests.local_services import LocalServices, start_services
 
+from threadline_loadtests.local_services import LocalServices, start_services
 from threadline_native.net import free_port
 from threadline_testing.plugin import short_id
 

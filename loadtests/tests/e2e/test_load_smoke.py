@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests.cli import EXIT_BREACH, EXIT_PASS, main
 from threadline_loadtests.local_services import LocalServices
 from threadline_loadtests.summary import RunSummary

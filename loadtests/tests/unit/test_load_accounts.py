@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests.accounts import (
     Account,
     AccountPool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests import bench
 from threadline_loadtests.bench import BenchSettings, Step, step_holds
 from threadline_loadtests.summary import Figures

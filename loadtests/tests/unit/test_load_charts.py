@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests.charts import draw_charts, read_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests.runner import LOCUSTFILE, SHAPES, RunPlan, locust_command, parse_duration
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from threadline_loadtests.cli import DEFAULT_SLO
 from threadline_loadtests.slo import Objectives, SloFileError, evaluate
 from threadline_loadtests.summary import Figures, RunSummary

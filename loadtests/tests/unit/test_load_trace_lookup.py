@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from threadline_loadtests.trace_lookup import find_traces
 
 KNOWN = "a" * 32

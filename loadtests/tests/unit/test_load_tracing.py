@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+
 from threadline_loadtests.tracing import LoadTracer
 
 SAMPLED = 0x01  # the W3C trace-flags bit; newer SDKs also set 0x02 (random trace id)
