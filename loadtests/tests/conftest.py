@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from threadline_loadtests.local_services import LocalServices, start_services
 from threadline_native.net import free_port
-from threadline_testing.plugin import short_id
+from threadline_testing.plugin import DatabaseFactory
 
 
 @pytest.fixture
-def orders_database_url(postgres_url: str) -> Iterator[str]:
+def orders_database_url(database_factory: DatabaseFactory) -> str:
     """A second fresh database (the order service's), next to `database_url` (the user service's).
 
     The services keep their Alembic histories in one table name each, so they cannot share one.
     """
-    name = f"test_{short_id()}"
-    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def execute(sql: str) -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return database_factory()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import grpc
 import httpx
 import pytest
@@ -43,6 +42,7 @@ from threadline_native.components.kafka import Kafka
 from threadline_native.paths import Layout, find_project_root
 from threadline_native.stack import ensure_up, stop_components
 from threadline_native.versions import load_versions
+from threadline_testing.plugin import DatabaseFactory
 from user_service.adapters.migrations import upgrade_to_head as upgrade_users
 
 
@@ -170,28 +170,10 @@ class E2EStack:
         return body
 
 
-def _database(postgres_url: str) -> Iterator[str]:
-    """Like the shared `database_url` fixture, for a test that needs a second database."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def execute(sql: str) -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture
-def users_database_url(postgres_url: str) -> Iterator[str]:
-    yield from _database(postgres_url)
+def users_database_url(database_factory: DatabaseFactory) -> str:
+    """The user service's database, next to `database_url` (the order service's)."""
+    return database_factory()
 
 
 LaunchStack = Callable[..., E2EStack]

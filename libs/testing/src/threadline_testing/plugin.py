@@ -6,7 +6,8 @@ tool, and stops at the end of the session only what it started itself (set
 THREADLINE_TEST_KEEP_STACK=1 to leave them running for the next run). Per-test fixtures isolate
 tests from one another, so they can run in any order:
 
-- `database_url`: a fresh, empty PostgreSQL database, dropped afterwards.
+- `database_url`: a fresh, empty PostgreSQL database, dropped afterwards
+  (`database_factory()` makes more, e.g. one per service).
 - `redis_db_url`: a Redis logical database, flushed before the test.
 - `kafka_topic`: a factory of uniquely named topics, deleted afterwards.
 - `unique_name`: a short unique string, e.g. for consumer group ids.
@@ -36,7 +37,7 @@ from threadline_native.stack import ensure_up, load_context, select, stop_compon
 T = TypeVar("T")
 
 _SERVER_FIXTURES = {"postgres_url", "redis_url", "kafka_bootstrap"}
-_ISOLATING_FIXTURES = {"database_url", "redis_db_url", "kafka_topic"}
+_ISOLATING_FIXTURES = {"database_url", "database_factory", "redis_db_url", "kafka_topic"}
 # Database 0 is left to the services of a running stack; tests take turns on the others.
 _redis_databases = itertools.cycle(range(1, 16))
 
@@ -113,24 +114,48 @@ def unique_name() -> str:
     return f"t{short_id()}"
 
 
-@pytest.fixture
-def database_url(postgres_url: str) -> Iterator[str]:
-    """A new empty database for this test; dropped (connections and all) afterwards."""
-    name = f"test_{short_id()}"
-    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+class DatabaseFactory:
+    """Creates fresh, empty databases on the shared server and drops them all at the end."""
 
-    async def execute(sql: str) -> None:
-        connection = await asyncpg.connect(dsn)
+    def __init__(self, postgres_url: str) -> None:
+        self._postgres_url = postgres_url
+        self._dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        self._created: list[str] = []
+
+    def __call__(self) -> str:
+        """The SQLAlchemy URL of a new database."""
+        name = f"test_{short_id()}"
+        _run(self._execute(f'CREATE DATABASE "{name}"'))
+        self._created.append(name)
+        return self._postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        while self._created:
+            name = self._created.pop()
+            _run(self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    async def _execute(self, sql: str) -> None:
+        connection = await asyncpg.connect(self._dsn)
         try:
             await connection.execute(sql)
         finally:
             await connection.close()
 
-    _run(execute(f'CREATE DATABASE "{name}"'))
+
+@pytest.fixture
+def database_factory(postgres_url: str) -> Iterator[DatabaseFactory]:
+    """`database_factory()` makes one more empty database (e.g. one per service in an e2e test)."""
+    factory = DatabaseFactory(postgres_url)
     try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        yield factory
     finally:
-        _run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        factory.drop_all()
+
+
+@pytest.fixture
+def database_url(database_factory: DatabaseFactory) -> str:
+    """A new empty database for this test; dropped (connections and all) afterwards."""
+    return database_factory()
 
 
 @pytest.fixture

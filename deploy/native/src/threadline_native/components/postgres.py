@@ -70,8 +70,13 @@ class Postgres(Component):
 
     def query(self, sql: str, database: str = "postgres") -> str | None:
         """Run one SQL statement as the project user over TCP; None when that is not possible."""
+        result = self._psql("-d", database, "-tAqc", sql, timeout=15)
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    def _psql(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        """psql as the project user over TCP, stopping at the first error."""
         psql = shutil.which("psql") or str(self.bin_dir / "psql")
-        result = subprocess.run(
+        return subprocess.run(
             [
                 psql,
                 "-h",
@@ -80,20 +85,16 @@ class Postgres(Component):
                 str(self.port),
                 "-U",
                 USER,
-                "-d",
-                database,
                 "-v",
                 "ON_ERROR_STOP=1",
-                "-tAqc",
-                sql,
+                *args,
             ],
             env={**os.environ, "PGPASSWORD": PASSWORD, "PGCONNECT_TIMEOUT": "2"},
             capture_output=True,
             text=True,
             check=False,
-            timeout=15,
+            timeout=timeout,
         )
-        return result.stdout.strip() if result.returncode == 0 else None
 
     def prepare(self) -> None:
         if not (self.bin_dir / "postgres").exists():
@@ -161,30 +162,7 @@ class Postgres(Component):
     def after_start(self) -> None:
         """Create the services' databases with the same idempotent script compose runs at init."""
         script = self.config_dir / "init" / "01-databases.sql"
-        psql = shutil.which("psql") or str(self.bin_dir / "psql")
-        result = subprocess.run(
-            [
-                psql,
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                USER,
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-f",
-                str(script),
-            ],
-            env={**os.environ, "PGPASSWORD": PASSWORD},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        result = self._psql("-d", "postgres", "-q", "-f", str(script), timeout=60)
         if result.returncode != 0:
             raise StackError(f"creating the databases failed:\n{result.stderr}")
 
