@@ -163,7 +163,8 @@ def _load(protocol: str, port: int, seconds: int, body: Path) -> Load:
         failed = re.search(r"requests: .*?(\d+) failed, (\d+) errored", output)
         if failed is None or failed.groups() != ("0", "0"):
             raise RuntimeError(f"h2load saw errors:\n{output}")
-        match = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", output)
+        # h2load writes "finished in 1.00s" or, under a second, "finished in 999.85ms".
+        match = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", output)
         total = re.search(r"requests: \d+ total, \d+ started, (\d+) done", output)
     if match is None or total is None:
         raise RuntimeError(f"cannot read the load generator's output:\n{output}")

@@ -96,6 +96,9 @@ class ObservabilitySettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # One log line per sampled request/RPC (and per server error), so each stored trace finds its
+    # service's log line. It costs CPU on every sampled request: see docs/benchmarks.
+    access_log: bool = True
 
     # Metrics and the admin server
     metrics_enabled: bool = True

@@ -64,7 +64,7 @@ def server_interceptors(
     telemetry: Telemetry,
     *,
     excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
-    access_log: bool = True,
+    access_log: bool | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
     """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first."""
     return [
@@ -72,7 +72,7 @@ def server_interceptors(
             tracer=telemetry.tracer("observability.grpc"),
             duration=telemetry.metrics.grpc_server_duration,
             excluded_services=excluded_services,
-            access_log=access_log,
+            access_log=telemetry.settings.access_log if access_log is None else access_log,
         )
     ]
 
