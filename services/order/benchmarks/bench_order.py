@@ -337,7 +337,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results.update(await order_phases(args, url, topic))
         results["relay"] = await relay_throughput(url, topic, rows=args.relay_rows)
         print(f"relay: {results['relay']}", flush=True)
-        results["args"] = vars(args)
+        # Paths relative to the repository, so the committed JSON names no machine's directories.
+        results["args"] = {
+            name: os.path.relpath(value, ROOT) if isinstance(value, Path) else value
+            for name, value in vars(args).items()
+        }
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
