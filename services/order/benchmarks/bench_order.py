@@ -337,11 +337,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results.update(await order_phases(args, url, topic))
         results["relay"] = await relay_throughput(url, topic, rows=args.relay_rows)
         print(f"relay: {results['relay']}", flush=True)
-        # Paths relative to the repository, so the committed JSON names no machine's directories.
-        results["args"] = {
-            name: os.path.relpath(value, ROOT) if isinstance(value, Path) else value
-            for name, value in vars(args).items()
-        }
+        results["args"] = _portable(vars(args))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
@@ -446,6 +442,14 @@ async def relay_throughput(url: str, topic: str, *, rows: int) -> dict[str, floa
         await engine.dispose()
         await telemetry.shutdown()
     return {"rows": rows, "seconds": elapsed, "events_per_second": rows / elapsed}
+
+
+def _portable(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Paths relative to the repository, so the committed JSON names no machine's directories."""
+    return {
+        name: os.path.relpath(value, ROOT) if isinstance(value, Path) else value
+        for name, value in arguments.items()
+    }
 
 
 def report(results: dict[str, Any], out: Path) -> None:
