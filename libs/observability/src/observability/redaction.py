@@ -50,6 +50,20 @@ _SENSITIVE_TEXT = (
     ),
 )
 
+# Every pattern above needs one of these words to match, so a string without any of them is
+# returned untouched after one scan instead of four: most log text carries no credential, and
+# the four substitutions cost ~13 µs per string on the benchmark machine (~0.5 µs for the scan).
+# A unit test holds `Redactor.text` equal to the four substitutions on generated text.
+# (Matched against the lower-cased text: faster than an IGNORECASE scan.)
+_MAYBE_SENSITIVE_TEXT = re.compile(
+    r"bearer|basic|digest|eyj|passw|secret|token|api[-_]?key|authori[sz]ation|cookie|://"
+)
+
+_PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
+
+# Field names recur on every line; their verdicts are remembered up to this many names.
+_KEY_CACHE_SIZE = 4096
+
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -63,19 +77,29 @@ class Redactor:
 
     def __init__(self, *, extra_keys: tuple[str, ...] = ()) -> None:
         self._extra_keys = frozenset(key.lower() for key in extra_keys)
+        self._key_verdicts: dict[str, bool] = {}
 
     def is_sensitive_key(self, key: str) -> bool:
         """True for names such as ``password``, ``X-Api-Key`` or ``refresh_token``."""
-        return key.lower() in self._extra_keys or _SENSITIVE_KEY.search(key) is not None
+        verdict = self._key_verdicts.get(key)
+        if verdict is None:
+            verdict = key.lower() in self._extra_keys or _SENSITIVE_KEY.search(key) is not None
+            if len(self._key_verdicts) < _KEY_CACHE_SIZE:
+                self._key_verdicts[key] = verdict
+        return verdict
 
     def text(self, value: str) -> str:
         """Scrub credentials out of free text (messages, exception strings)."""
+        if _MAYBE_SENSITIVE_TEXT.search(value.lower()) is None:
+            return value
         for pattern, replacement in _SENSITIVE_TEXT:
             value = pattern.sub(replacement, value)
         return value
 
     def value(self, value: Any) -> Any:
         """Return a redacted copy of any JSON-like value; the caller's objects are not mutated."""
+        if type(value) in _PLAIN_SCALARS:  # most fields; skips the slower ABC checks below
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
@@ -109,11 +133,11 @@ class RedactionFilter(logging.Filter):
         redactor = self._redactor
         record.msg = redactor.text(record.getMessage())
         record.args = None
-        for key in [key for key in vars(record) if key not in _RECORD_ATTRIBUTES]:
+        fields = vars(record)
+        for key in fields.keys() - _RECORD_ATTRIBUTES:
             if key.startswith("exception."):
                 continue
-            raw = vars(record)[key]
-            vars(record)[key] = REDACTED if redactor.is_sensitive_key(key) else redactor.value(raw)
+            fields[key] = REDACTED if redactor.is_sensitive_key(key) else redactor.value(fields[key])
         if record.exc_info and record.exc_info[1] is not None:
             exc_type, exc, tb = record.exc_info
             record.__dict__["exception.type"] = (

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from observability import ObservabilitySettings
 from observability.logging import configure_logging
-from observability.redaction import REDACTED, Redactor
+from observability.redaction import _SENSITIVE_TEXT, REDACTED, Redactor
 
 _log = logging.getLogger("test.redaction")
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLWJ5dGVz"
@@ -111,3 +113,42 @@ def test_otlp_log_records_are_redacted_too(capsys: pytest.CaptureFixture[str]) -
     assert record.attributes is not None
     assert record.attributes["exception.type"] == "ValueError"
     assert '"message":"failed for Bearer [REDACTED]"' in printed
+
+
+def _substitute_every_pattern(text: str) -> str:
+    for pattern, replacement in _SENSITIVE_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Bearer abc.def",
+                "basic dXNlcjpwdw==",
+                "DIGEST x",
+                JWT,
+                "eyJx.y.z",
+                "password=hunter2",
+                "PASSWD: x",
+                '"api-key": "k"',
+                "Api_Key=1",
+                "authorisation=2",
+                "Set-Cookie: sid=1",
+                "client_secret=s",
+                "https://bob:pa55@host/x",
+                "token",
+                "request handled",
+                "GET /users/{user_id}",
+                " ",
+                "=",
+                ":",
+            ]
+        )
+        | st.text(max_size=12),
+        max_size=6,
+    ).map("".join)
+)
+def test_text_without_a_trigger_word_skips_the_patterns_with_the_same_result(text: str) -> None:
+    assert Redactor().text(text) == _substitute_every_pattern(text)
