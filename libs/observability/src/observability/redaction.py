@@ -137,7 +137,8 @@ class RedactionFilter(logging.Filter):
         for key in fields.keys() - _RECORD_ATTRIBUTES:
             if key.startswith("exception."):
                 continue
-            fields[key] = REDACTED if redactor.is_sensitive_key(key) else redactor.value(fields[key])
+            sensitive = redactor.is_sensitive_key(key)
+            fields[key] = REDACTED if sensitive else redactor.value(fields[key])
         if record.exc_info and record.exc_info[1] is not None:
             exc_type, exc, tb = record.exc_info
             record.__dict__["exception.type"] = (
