@@ -25,6 +25,7 @@ from observability import Telemetry, setup
 from observability.grpc import add_health_servicer, server_interceptors
 from observability.httpx import instrument_client
 from observability.sqlalchemy import instrument_engine
+from order_service.adapters.catalog import CachedCatalog
 from order_service.adapters.circuit_breaker import CircuitBreaker
 from order_service.adapters.database import create_engine
 from order_service.adapters.kafka_topics import ensure_topics
@@ -160,7 +161,10 @@ async def build(
         uow_factory=lambda: SqlUnitOfWork(
             engine, topic=settings.orders_topic, on_outbox_commit=wake
         ),
-        read_uow_factory=lambda: SqlUnitOfWork(engine, topic=settings.orders_topic, read_only=True),
+        autocommit_uow_factory=lambda: SqlUnitOfWork(
+            engine, topic=settings.orders_topic, on_outbox_commit=wake, autocommit=True
+        ),
+        catalog=CachedCatalog(engine, ttl_seconds=settings.catalog_cache_seconds),
         users=users,
         verifier=verifier,
         user_check_timeout_seconds=settings.user_check_timeout_seconds,

@@ -40,6 +40,8 @@ class Settings(ObservabilitySettings):
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=5000, gt=0)
     require_migrated_database: bool = True
+    # The product catalog is served from memory; a price change reaches new orders within this.
+    catalog_cache_seconds: float = Field(default=60.0, gt=0)
 
     # The user service: JWKS for access tokens, and the account check before an order.
     user_service_url: str = "http://127.0.0.1:8000"

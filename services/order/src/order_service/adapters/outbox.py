@@ -6,6 +6,8 @@ publish the event as part of the request's trace even though it runs later, else
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry import propagate
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,29 +20,33 @@ from threadline_contracts import EVENT_CONTENT_TYPE
 _INSERT = insert(outbox)  # built once; executed with each row's parameters
 
 
-class SqlOutbox:
-    def __init__(self, connection: AsyncConnection, *, topic: str) -> None:
-        self._connection = connection
-        self._topic = topic
-        self.added = 0
-
-    async def add(self, event: OrderEvent) -> None:
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        headers = {
+def outbox_row(event: OrderEvent, *, topic: str) -> dict[str, Any]:
+    """The outbox row announcing ``event``, with the trace context of the current span."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {
+        "event_id": event.event_id,
+        "topic": topic,
+        "key": str(event.order.user_id).encode(),
+        "value": to_message(event).SerializeToString(),
+        "headers": {
             **carrier,
             "event-id": str(event.event_id),
             "event-type": event_type(event),
             "content-type": EVENT_CONTENT_TYPE,
-        }
-        await self._connection.execute(
-            _INSERT,
-            {
-                "event_id": event.event_id,
-                "topic": self._topic,
-                "key": str(event.order.user_id).encode(),
-                "value": to_message(event).SerializeToString(),
-                "headers": headers,
-            },
-        )
+        },
+    }
+
+
+class SqlOutbox:
+    """Outbox rows written on one connection; ``added`` counts them, so the unit of work knows
+    to wake the relay once they are committed."""
+
+    def __init__(self, connection: AsyncConnection, *, topic: str) -> None:
+        self._connection = connection
+        self.topic = topic
+        self.added = 0
+
+    async def add(self, event: OrderEvent) -> None:
+        await self._connection.execute(_INSERT, outbox_row(event, topic=self.topic))
         self.added += 1

@@ -1,4 +1,4 @@
-"""Orders and the product catalog in PostgreSQL."""
+"""Orders in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, and_, bindparam, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from order_service.adapters.tables import orders, products
+from order_service.adapters.outbox import SqlOutbox, outbox_row
+from order_service.adapters.tables import orders
+from order_service.domain.events import OrderCreated
 from order_service.domain.money import Money
-from order_service.domain.orders import Order, OrderLine, OrderStatus, Product
+from order_service.domain.orders import Order, OrderLine, OrderStatus
 from order_service.service_layer.ports import PageCursor
 
 # Statements built once: executing a prepared Core statement with parameters skips the
@@ -24,14 +26,43 @@ _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 _BY_KEY = select(orders).where(
     orders.c.user_id == bindparam("user_id"), orders.c.idempotency_key == bindparam("key")
 )
-_INSERT_IF_NEW = (
-    insert(orders)
-    .on_conflict_do_nothing(index_elements=[orders.c.user_id, orders.c.idempotency_key])
-    .returning(orders.c.id)
+_FIRST_PAGE = (
+    select(orders)
+    .where(orders.c.user_id == bindparam("user_id"))
+    .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+    .limit(bindparam("limit"))
 )
-_PRODUCTS = select(products).where(
-    products.c.id.in_(bindparam("ids", expanding=True)), products.c.active
+# Keyset pagination: stable under concurrent inserts, no OFFSET scans.
+_NEXT_PAGE = _FIRST_PAGE.where(
+    or_(
+        orders.c.created_at < bindparam("after_time"),
+        and_(
+            orders.c.created_at == bindparam("after_time"),
+            orders.c.id < bindparam("after_id"),
+        ),
+    )
 )
+# The order and the outbox row announcing it in ONE statement, hence one transaction and one
+# round trip (no BEGIN/COMMIT). When the idempotency key is taken, `placed` is empty and no
+# outbox row is written either. Plain SQL because SQLAlchemy cannot cache the compiled form
+# of its ON CONFLICT construct (it would be compiled again on every call).
+_INSERT_WITH_EVENT_IF_NEW = text(
+    """
+    WITH placed AS (
+        INSERT INTO orders (id, user_id, status, lines, currency_code, total_minor,
+                            idempotency_key, request_fingerprint, created_at, updated_at)
+        VALUES (:id, :user_id, :status, :lines, :currency_code, :total_minor,
+                :idempotency_key, :request_fingerprint, :created_at, :updated_at)
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING id
+    )
+    INSERT INTO outbox (event_id, topic, key, value, headers)
+    SELECT CAST(:event_id AS uuid), :topic, CAST(:key AS bytea), CAST(:value AS bytea),
+           CAST(:headers AS jsonb)
+    FROM placed
+    RETURNING sequence
+    """
+).bindparams(bindparam("lines", type_=JSONB), bindparam("headers", type_=JSONB))
 
 
 def _lines_document(order: Order) -> list[dict[str, Any]]:
@@ -63,8 +94,9 @@ def _order(row: Row[Any]) -> Order:
 
 
 class SqlOrderRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, outbox: SqlOutbox) -> None:
         self._connection = connection
+        self._outbox = outbox
 
     async def _one(self, statement: Any, parameters: dict[str, Any]) -> Order | None:
         row = (await self._connection.execute(statement, parameters)).first()
@@ -80,7 +112,7 @@ class SqlOrderRepository:
     async def get_by_idempotency_key(self, *, user_id: uuid.UUID, key: str) -> Order | None:
         return await self._one(_BY_KEY, {"user_id": user_id, "key": key})
 
-    async def add_if_new(self, order: Order) -> bool:
+    async def add_if_new(self, order: Order, *, event: OrderCreated) -> bool:
         row = {
             "id": order.id,
             "user_id": order.user_id,
@@ -92,8 +124,13 @@ class SqlOrderRepository:
             "request_fingerprint": order.request_fingerprint,
             "created_at": order.created_at,
             "updated_at": order.updated_at,
+            **outbox_row(event, topic=self._outbox.topic),
         }
-        return (await self._connection.execute(_INSERT_IF_NEW, row)).first() is not None
+        placed = await self._connection.execute(_INSERT_WITH_EVENT_IF_NEW, row)
+        if placed.first() is None:
+            return False
+        self._outbox.added += 1
+        return True
 
     async def update_status(self, order: Order) -> None:
         await self._connection.execute(
@@ -105,26 +142,16 @@ class SqlOrderRepository:
     async def list_page(
         self, *, user_id: uuid.UUID, after: PageCursor | None, limit: int
     ) -> Sequence[Order]:
-        statement = select(orders).where(orders.c.user_id == user_id)
-        if after is not None:
-            # Keyset pagination: stable under concurrent inserts, no OFFSET scans.
-            statement = statement.where(
-                or_(
-                    orders.c.created_at < after.created_at,
-                    and_(orders.c.created_at == after.created_at, orders.c.id < after.order_id),
-                )
+        if after is None:
+            rows = await self._connection.execute(_FIRST_PAGE, {"user_id": user_id, "limit": limit})
+        else:
+            rows = await self._connection.execute(
+                _NEXT_PAGE,
+                {
+                    "user_id": user_id,
+                    "after_time": after.created_at,
+                    "after_id": after.order_id,
+                    "limit": limit,
+                },
             )
-        statement = statement.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
-        return [_order(row) for row in await self._connection.execute(statement)]
-
-
-class SqlCatalog:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-
-    async def products(self, product_ids: Sequence[str]) -> dict[str, Product]:
-        rows = await self._connection.execute(_PRODUCTS, {"ids": list(product_ids)})
-        return {
-            row.id: Product(row.id, row.name, Money(row.currency_code, row.unit_price_minor))
-            for row in rows
-        }
+        return [_order(row) for row in rows]

@@ -16,7 +16,13 @@ from order_service.api.auth import TokenVerifier, authenticate
 from order_service.api.convert import order_message, order_request
 from order_service.domain.errors import DeadlineTooShortError
 from order_service.service_layer import orders
-from order_service.service_layer.ports import Clock, IdFactory, UnitOfWork, UserDirectory
+from order_service.service_layer.ports import (
+    Catalog,
+    Clock,
+    IdFactory,
+    UnitOfWork,
+    UserDirectory,
+)
 from threadline_contracts.order.v1 import order_pb2
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -29,7 +35,8 @@ class OrderServicer:
         self,
         *,
         uow_factory: Callable[[], UnitOfWork],
-        read_uow_factory: Callable[[], UnitOfWork],
+        autocommit_uow_factory: Callable[[], UnitOfWork],
+        catalog: Catalog,
         users: UserDirectory,
         verifier: TokenVerifier,
         user_check_timeout_seconds: float,
@@ -39,7 +46,8 @@ class OrderServicer:
         tracer: Tracer,
     ) -> None:
         self._uow_factory = uow_factory
-        self._read_uow_factory = read_uow_factory
+        self._autocommit_uow_factory = autocommit_uow_factory
+        self._catalog = catalog
         self._users = users
         self._verifier = verifier
         self._user_check_timeout = user_check_timeout_seconds
@@ -64,8 +72,8 @@ class OrderServicer:
         caller = await authenticate(context, self._verifier)
         with self._tracer.start_as_current_span("create_order"):
             result = await orders.create_order(
-                uow=self._uow_factory(),
-                read_uow=self._read_uow_factory(),
+                uow=self._autocommit_uow_factory(),
+                catalog=self._catalog,
                 users=self._users,
                 caller=caller,
                 request=order_request(request),
@@ -86,7 +94,7 @@ class OrderServicer:
         caller = await authenticate(context, self._verifier)
         with self._tracer.start_as_current_span("get_order"):
             order = await orders.get_order(
-                uow=self._read_uow_factory(), caller=caller, order_id=request.order_id
+                uow=self._autocommit_uow_factory(), caller=caller, order_id=request.order_id
             )
         return order_message(order)
 
@@ -96,7 +104,7 @@ class OrderServicer:
         caller = await authenticate(context, self._verifier)
         with self._tracer.start_as_current_span("list_orders"):
             page = await orders.list_orders(
-                uow=self._read_uow_factory(),
+                uow=self._autocommit_uow_factory(),
                 caller=caller,
                 requested_page_size=request.page_size,
                 page_token=request.page_token,

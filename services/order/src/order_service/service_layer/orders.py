@@ -16,6 +16,7 @@ from order_service.domain.orders import Order, OrderLine
 from order_service.domain.requests import OrderRequest
 from order_service.service_layer.pagination import decode_token, encode_token, page_size
 from order_service.service_layer.ports import (
+    Catalog,
     Clock,
     IdFactory,
     PageCursor,
@@ -45,7 +46,7 @@ def _replay(existing: Order, request: OrderRequest, fingerprint: str) -> Created
 async def create_order(
     *,
     uow: UnitOfWork,
-    read_uow: UnitOfWork,
+    catalog: Catalog,
     users: UserDirectory,
     caller: Caller,
     request: OrderRequest,
@@ -53,55 +54,49 @@ async def create_order(
     clock: Clock,
     new_id: IdFactory,
 ) -> CreatedOrder:
-    """Place the caller's order once per idempotency key, priced from the catalog.
-
-    ``read_uow`` answers the replay lookup; ``uow`` is the write transaction, opened only
-    after the user check so no transaction waits on the user service.
-    """
+    """Place the caller's order once per idempotency key, priced from the catalog."""
     request.validate()
     fingerprint = request.fingerprint()
-    async with read_uow:
-        existing = await read_uow.orders.get_by_idempotency_key(
+    async with uow:
+        existing = await uow.orders.get_by_idempotency_key(
             user_id=caller.user_id, key=request.idempotency_key
         )
     # A retry is answered from what was stored, without asking the user service again.
     if existing is not None:
         return _replay(existing, request, fingerprint)
 
+    # No connection is held while the user service answers.
     await users.ensure_active(caller, timeout_seconds=user_check_timeout_seconds)
 
+    products = await catalog.products([line.product_id for line in request.lines])
+    unknown = [
+        FieldViolation(f"lines[{index}].product_id", f"no product {line.product_id!r}")
+        for index, line in enumerate(request.lines)
+        if line.product_id not in products
+    ]
+    if unknown:
+        raise InvalidRequestError(unknown)
+    lines = tuple(
+        OrderLine(line.product_id, line.quantity, products[line.product_id].unit_price)
+        for line in request.lines
+    )
+    if len({line.unit_price.currency_code for line in lines}) > 1:
+        raise InvalidRequestError(
+            [FieldViolation("lines", "all products of an order must share one currency")]
+        )
+    order, created = Order.place(
+        order_id=new_id(),
+        user_id=caller.user_id,
+        lines=lines,
+        idempotency_key=request.idempotency_key,
+        request_fingerprint=fingerprint,
+        now=clock(),
+        event_id=new_id(),
+    )
     async with uow:
-        products = await uow.catalog.products([line.product_id for line in request.lines])
-        unknown = [
-            FieldViolation(f"lines[{index}].product_id", f"no product {line.product_id!r}")
-            for index, line in enumerate(request.lines)
-            if line.product_id not in products
-        ]
-        if unknown:
-            raise InvalidRequestError(unknown)
-        lines = tuple(
-            OrderLine(line.product_id, line.quantity, products[line.product_id].unit_price)
-            for line in request.lines
-        )
-        if len({line.unit_price.currency_code for line in lines}) > 1:
-            raise InvalidRequestError(
-                [FieldViolation("lines", "all products of an order must share one currency")]
-            )
-        order, created = Order.place(
-            order_id=new_id(),
-            user_id=caller.user_id,
-            lines=lines,
-            idempotency_key=request.idempotency_key,
-            request_fingerprint=fingerprint,
-            now=clock(),
-            event_id=new_id(),
-        )
-        if await uow.orders.add_if_new(order):
-            await uow.outbox.add(created)
-            await uow.commit()
+        if await uow.orders.add_if_new(order, event=created):
             return CreatedOrder(order=order, replayed=False)
         # A concurrent call with the same key won the race (the unique index decided).
-        await uow.rollback()
         existing = await uow.orders.get_by_idempotency_key(
             user_id=caller.user_id, key=request.idempotency_key
         )

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from order_service.domain.access import Caller
-from order_service.domain.events import OrderEvent
+from order_service.domain.events import OrderCreated, OrderEvent
 from order_service.domain.orders import Order, Product
 
 
@@ -29,8 +29,9 @@ class OrderRepository(Protocol):
 
     async def get_by_idempotency_key(self, *, user_id: uuid.UUID, key: str) -> Order | None: ...
 
-    async def add_if_new(self, order: Order) -> bool:
-        """Insert unless the (user, idempotency key) pair exists; True when inserted."""
+    async def add_if_new(self, order: Order, *, event: OrderCreated) -> bool:
+        """Store the order and the event announcing it (in the outbox), atomically, unless the
+        (user, idempotency key) pair exists; True when stored."""
         ...
 
     async def update_status(self, order: Order) -> None: ...
@@ -41,7 +42,9 @@ class OrderRepository(Protocol):
 
 
 class Catalog(Protocol):
-    async def products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
+    async def products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        """The active products among ``product_ids``; unknown ids are absent."""
+        ...
 
 
 class Outbox(Protocol):
@@ -53,9 +56,6 @@ class Outbox(Protocol):
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrderRepository: ...
-
-    @property
-    def catalog(self) -> Catalog: ...
 
     @property
     def outbox(self) -> Outbox: ...
@@ -70,8 +70,6 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
 
 
 class UserDirectory(Protocol):
