@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.deps import CallerDep, require_json
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import UserAccountUpdate, UserPublic
 from user_service.domain.users import Role
@@ -24,16 +24,15 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 async def update_account(
     user_id: uuid.UUID,
     body: UserAccountUpdate,
-    uow: UnitOfWorkDep,
-    services: ServicesDep,
-    principal: PrincipalDep,
+    caller: CallerDep,
 ) -> UserPublic:
     """Change a user's role or deactivate them (an inactive user cannot get a token)."""
+    services = caller.services
     user = await users.update_account(
-        uow=uow,
+        uow=services.unit_of_work(),
         cache=services.cache,
         clock=services.clock,
-        principal=principal,
+        principal=caller.principal,
         user_id=user_id,
         changes=AccountChanges(
             role=Role(body.role) if body.role else None, is_active=body.is_active

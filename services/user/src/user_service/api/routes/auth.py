@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from user_service.api.deps import ClientAddressDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.deps import ClientAddressDep, ServicesDep, require_json
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import JwkSet, TokenRequest, TokenResponse
 from user_service.service_layer.auth import issue_token
@@ -33,13 +33,12 @@ router = APIRouter(tags=["auth"])
 async def token(
     body: TokenRequest,
     response: Response,
-    uow: UnitOfWorkDep,
     services: ServicesDep,
     client: ClientAddressDep,
 ) -> TokenResponse:
     """Trade an email and a password for a short-lived access token (EdDSA-signed JWT)."""
     issued = await issue_token(
-        uow=uow,
+        uow=services.unit_of_work(),
         hasher=services.hasher,
         issuer=services.issuer,
         throttle=services.throttle,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from user_service.api.deps import PrincipalDep, ServicesDep, UnitOfWorkDep, require_json
+from user_service.api.deps import CallerDep, ServicesDep, require_json
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import (
     CURSOR_MAX_LENGTH,
@@ -32,12 +32,10 @@ _AUTH = (401, 422)
     dependencies=[Depends(require_json)],
     responses=problem_openapi(*BODY_PROBLEMS, 409),
 )
-async def register(
-    body: UserCreate, response: Response, uow: UnitOfWorkDep, services: ServicesDep
-) -> UserPublic:
+async def register(body: UserCreate, response: Response, services: ServicesDep) -> UserPublic:
     """Register a user (no token needed); the email must not be registered yet, in any case."""
     user = await users.register_user(
-        uow=uow,
+        uow=services.unit_of_work(),
         hasher=services.hasher,
         clock=services.clock,
         events=services.events,
@@ -51,33 +49,42 @@ async def register(
 
 @router.get("", responses=problem_openapi(*_AUTH, 403))
 async def list_users(
-    uow: UnitOfWorkDep,
-    principal: PrincipalDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(min_length=1, max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> UserPage:
     """A page of users in registration order (admins only)."""
-    page = await users.list_users(uow=uow, principal=principal, cursor=cursor, limit=limit)
+    page = await users.list_users(
+        uow=caller.services.unit_of_work(), principal=caller.principal, cursor=cursor, limit=limit
+    )
     return UserPage(
         items=[UserPublic.from_user(user) for user in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.get("/me", responses=problem_openapi(*_AUTH, 404))
-async def read_me(uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep) -> UserPublic:
+async def read_me(caller: CallerDep) -> UserPublic:
     """The caller's own record."""
+    services, principal = caller.services, caller.principal
     user = await users.get_user(
-        uow=uow, cache=services.cache, principal=principal, user_id=principal.user_id
+        uow=services.unit_of_work(),
+        cache=services.cache,
+        principal=principal,
+        user_id=principal.user_id,
     )
     return UserPublic.from_user(user)
 
 
 @router.get("/{user_id}", responses=problem_openapi(*_AUTH, 404))
-async def read_user(
-    user_id: uuid.UUID, uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep
-) -> UserPublic:
+async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
     """One user: yourself, or anyone for an admin; anyone else's id answers 404."""
-    user = await users.get_user(uow=uow, cache=services.cache, principal=principal, user_id=user_id)
+    services = caller.services
+    user = await users.get_user(
+        uow=services.unit_of_work(),
+        cache=services.cache,
+        principal=caller.principal,
+        user_id=user_id,
+    )
     return UserPublic.from_user(user)
 
 
@@ -89,17 +96,16 @@ async def read_user(
 async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
-    uow: UnitOfWorkDep,
-    services: ServicesDep,
-    principal: PrincipalDep,
+    caller: CallerDep,
 ) -> UserPublic:
     """Change your email, name or password (an admin: anyone's)."""
+    services = caller.services
     user = await users.update_profile(
-        uow=uow,
+        uow=services.unit_of_work(),
         cache=services.cache,
         hasher=services.hasher,
         clock=services.clock,
-        principal=principal,
+        principal=caller.principal,
         user_id=user_id,
         changes=ProfileChanges(
             email=body.email,
@@ -113,8 +119,12 @@ async def update_user(
 @router.delete(
     "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_openapi(*_AUTH, 404)
 )
-async def delete_user(
-    user_id: uuid.UUID, uow: UnitOfWorkDep, services: ServicesDep, principal: PrincipalDep
-) -> None:
+async def delete_user(user_id: uuid.UUID, caller: CallerDep) -> None:
     """Delete yourself (an admin: anyone)."""
-    await users.delete_user(uow=uow, cache=services.cache, principal=principal, user_id=user_id)
+    services = caller.services
+    await users.delete_user(
+        uow=services.unit_of_work(),
+        cache=services.cache,
+        principal=caller.principal,
+        user_id=user_id,
+    )
