@@ -218,14 +218,27 @@ Launcher = Callable[..., ServiceProcess]
 
 @pytest.fixture
 def launch_service(tmp_path: Path) -> Iterator[Launcher]:
-    """`launch_service(database_url=..., redis_url=..., env=...)`; stopped afterwards."""
+    """`launch_service(database_url=..., redis_url=..., env=..., name=...)`; stopped afterwards.
+
+    Processes launched under different names (replicas) have their own working directory and
+    log, and share one signing-key directory, as replicas share their keys.
+    """
     started: list[ServiceProcess] = []
 
     def launch(
-        *, database_url: str, redis_url: str, env: dict[str, str] | None = None
+        *,
+        database_url: str,
+        redis_url: str,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
     ) -> ServiceProcess:
+        workdir = tmp_path
+        if name is not None:
+            workdir = tmp_path / name
+            workdir.mkdir()
+            env = {"USER_SIGNING_KEYS_DIR": str(tmp_path / "keys"), **(env or {})}
         service = start_service(
-            database_url=database_url, redis_url=redis_url, workdir=tmp_path, env=env
+            database_url=database_url, redis_url=redis_url, workdir=workdir, env=env
         )
         started.append(service)
         return service

@@ -25,8 +25,10 @@ from observability.sqlalchemy import instrument_engine
 from user_service.adapters.cache import CACHE_NAME, CacheCounters, RedisUserCache
 from user_service.adapters.database import create_engine
 from user_service.adapters.events import MetricUserEvents
+from user_service.adapters.invalidations import InvalidationListener
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import require_head
+from user_service.adapters.near_cache import NEAR_CACHE_NAME, NearUserCache
 from user_service.adapters.order_events import order_events_consumer
 from user_service.adapters.passwords import Argon2PasswordHasher
 from user_service.adapters.redis_client import create_redis
@@ -36,6 +38,7 @@ from user_service.api.deps import Services
 from user_service.api.middleware.body_limit import BodyLimitMiddleware
 from user_service.api.problems import install_problem_handlers, register_problem_schema
 from user_service.api.routes import admin, auth, users
+from user_service.service_layer.ports import UserCache
 from user_service.settings import Settings
 
 
@@ -124,16 +127,35 @@ async def _build_services(
         concurrency=settings.password_hashing_concurrency,
     )
     metrics = telemetry.metrics
+    cache: UserCache = RedisUserCache(
+        redis,
+        observer=CacheCounters(metrics.cache_requests, cache=CACHE_NAME),
+        ttl_seconds=settings.cache_ttl_seconds,
+        ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
+        negative_ttl_seconds=settings.cache_negative_ttl_seconds,
+        retry_after_seconds=settings.cache_retry_after_seconds,
+    )
+    if settings.cache_near_enabled:
+        near = NearUserCache(
+            cache,
+            observer=CacheCounters(metrics.cache_requests, cache=NEAR_CACHE_NAME),
+            ttl_seconds=settings.cache_near_ttl_seconds,
+            max_entries=settings.cache_near_max_entries,
+        )
+        listener = InvalidationListener(
+            redis,
+            near,
+            ttl_seconds=settings.cache_near_ttl_seconds,
+            retry_after_seconds=settings.cache_retry_after_seconds,
+        )
+        await listener.start(wait_seconds=settings.redis_timeout_seconds)
+        # Stops before the Redis client it listens through is closed.
+        stack.push_async_callback(listener.stop)
+        telemetry.health.add_check("cache invalidations", listener.check, critical=False)
+        cache = near
     return Services(
         engine=engine,
-        cache=RedisUserCache(
-            redis,
-            observer=CacheCounters(metrics.cache_requests, cache=CACHE_NAME),
-            ttl_seconds=settings.cache_ttl_seconds,
-            ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
-            negative_ttl_seconds=settings.cache_negative_ttl_seconds,
-            retry_after_seconds=settings.cache_retry_after_seconds,
-        ),
+        cache=cache,
         hasher=hasher,
         keys=keys,
         issuer=JwtIssuer(

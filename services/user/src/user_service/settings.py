@@ -52,6 +52,13 @@ class Settings(ObservabilitySettings):
     cache_ttl_jitter_ratio: float = Field(default=0.1, ge=0, lt=1)
     cache_negative_ttl_seconds: float = Field(default=30.0, gt=0)
     cache_retry_after_seconds: float = Field(default=1.0, ge=0)
+    # Near cache: recently read users kept in process memory in front of Redis, each for at most
+    # cache_near_ttl_seconds. Changes reach every replica's near cache over Redis pub/sub within
+    # milliseconds; the TTL bounds how stale a read can be when that news cannot travel (Redis
+    # down or partitioned). Off: every read asks Redis.
+    cache_near_enabled: bool = True
+    cache_near_ttl_seconds: float = Field(default=2.0, gt=0)
+    cache_near_max_entries: int = Field(default=10_000, ge=1)
     # Redis is always checked and reported by /readyz; by default its failure does not turn
     # readiness false, because reads fall back to PostgreSQL: failing every replica's readiness
     # at once would turn a cache outage into a full one.

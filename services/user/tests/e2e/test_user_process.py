@@ -101,7 +101,8 @@ def test_reads_fall_back_to_the_database_while_redis_is_down(
     service = launch_service(
         database_url=migrated_database_url,
         redis_url=private_redis.url,
-        env={"USER_CACHE_RETRY_AFTER_SECONDS": "0.2"},
+        # Every read asks the Redis tier: its fallback is what is under test.
+        env={"USER_CACHE_RETRY_AFTER_SECONDS": "0.2", "USER_CACHE_NEAR_ENABLED": "false"},
     )
     base, admin = service.base_url, service.admin_url
     user_id, token = register_and_log_in(base, "ada@example.com")
@@ -131,6 +132,70 @@ def test_reads_fall_back_to_the_database_while_redis_is_down(
     read()
     assert metric(admin, "cache_requests_total", cache="users", result="hit") > hits
     assert "cache available again" in service.log()
+
+
+def test_with_the_near_cache_reads_answer_through_a_redis_outage_and_say_so(
+    migrated_database_url: str, private_redis: Any, launch_service: Any
+) -> None:
+    service = launch_service(
+        database_url=migrated_database_url,
+        redis_url=private_redis.url,
+        env={"USER_CACHE_RETRY_AFTER_SECONDS": "0.2", "USER_CACHE_NEAR_TTL_SECONDS": "0.5"},
+    )
+    base, admin = service.base_url, service.admin_url
+    user_id, token = register_and_log_in(base, "ada@example.com")
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):
+        assert httpx.get(f"{base}/v1/users/{user_id}", headers=auth).status_code == 200
+    assert metric(admin, "cache_requests_total", cache="users_near", result="hit") >= 1
+
+    private_redis.stop()
+    deadline = time.monotonic() + 3  # several near-cache TTLs: reads reach the database
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{base}/v1/users/{user_id}", headers=auth)
+        assert response.status_code == 200, response.text
+        time.sleep(0.05)
+    assert metric(admin, "cache_requests_total", cache="users", result="error") >= 2
+    assert "near-cache entries now expire with their TTL alone" in service.log()
+    invalidations = httpx.get(f"{admin}/readyz").json()["checks"]["cache invalidations"]
+    assert invalidations["state"] == "fail"
+    assert httpx.get(f"{admin}/readyz").status_code == 200  # not critical
+
+    private_redis.start()
+    deadline = time.monotonic() + 5
+    while "cache invalidations received again" not in service.log():
+        assert time.monotonic() < deadline, service.log()[-2000:]
+        time.sleep(0.1)
+
+
+def test_a_change_through_one_replica_is_read_through_another_long_before_the_near_ttl(
+    migrated_database_url: str, redis_db_url: str, launch_service: Any
+) -> None:
+    # Only the published invalidation can explain seeing the change within seconds.
+    env = {"USER_CACHE_NEAR_TTL_SECONDS": "300"}
+    one, two = (
+        launch_service(
+            database_url=migrated_database_url, redis_url=redis_db_url, env=env, name=name
+        )
+        for name in ("one", "two")
+    )
+    user_id, token = register_and_log_in(one.base_url, "ada@example.com")
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):
+        assert httpx.get(f"{two.base_url}/v1/users/{user_id}", headers=auth).status_code == 200
+    assert metric(two.admin_url, "cache_requests_total", cache="users_near", result="hit") >= 1
+
+    changed = httpx.patch(
+        f"{one.base_url}/v1/users/{user_id}", headers=auth, json={"full_name": "Ada L."}
+    )
+    assert changed.status_code == 200, changed.text
+    started = time.monotonic()
+    while (
+        httpx.get(f"{two.base_url}/v1/users/{user_id}", headers=auth).json()["full_name"]
+        != "Ada L."
+    ):
+        assert time.monotonic() - started < 5, "the change did not reach replica two"
+        time.sleep(0.01)
 
 
 def test_sigterm_during_a_burst_fails_none_of_the_requests_in_flight(

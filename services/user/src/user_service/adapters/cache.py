@@ -1,5 +1,9 @@
 """`UserCache` on Redis: cache-aside by id, single-flight, jittered TTLs, negative caching.
 
+Every invalidation is also published (the user id) on the channel `invalidations_channel` names,
+in the same round trip as the delete, for the near caches of all replicas (near_cache.py,
+invalidations.py).
+
 Redis is an accelerator, never a dependency of correctness: when it does not answer, reads go
 to PostgreSQL (a `cache_requests_total{result="error"}` count and one log line per outage say
 so) and the cache is retried after a short pause instead of on every request.
@@ -28,6 +32,16 @@ from user_service.service_layer.ports import UserLoader
 _log = logging.getLogger(__name__)
 
 CACHE_NAME = "users"
+
+
+def invalidations_channel(redis: Redis) -> str:
+    """Where changes to the users cached in `redis`'s database are announced.
+
+    Keys live in one logical database, channels are server-wide: the database number in the name
+    keeps two deployments (or test runs) sharing a server from hearing each other.
+    """
+    database = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"user:v1:invalidated:db{database}"
 
 
 class CacheObserver(Protocol):
@@ -72,6 +86,7 @@ class RedisUserCache:
         self._negative_ttl_seconds = negative_ttl_seconds
         self._retry_after_seconds = retry_after_seconds
         self._key_prefix = key_prefix
+        self._invalidations_channel = invalidations_channel(redis)
         self._flights: SingleFlight[uuid.UUID, User | None] = SingleFlight()
         self._down_until = 0.0
         self._down = False
@@ -97,10 +112,14 @@ class RedisUserCache:
 
     async def invalidate(self, user_id: uuid.UUID) -> None:
         try:
-            await self._redis.delete(self._key(user_id))
+            # Delete first: a replica that hears the news and reads again finds no old copy.
+            async with self._redis.pipeline(transaction=False) as pipeline:
+                pipeline.delete(self._key(user_id))
+                pipeline.publish(self._invalidations_channel, str(user_id))
+                await pipeline.execute()
         except RedisError as error:
-            # The entry may outlive the change until its TTL; say so rather than fail a write
-            # that PostgreSQL has already committed.
+            # The entry may outlive the change until its TTL (other replicas' near copies until
+            # theirs); say so rather than fail a write that PostgreSQL has already committed.
             self._observer.error()
             _log.warning(
                 "cache invalidation failed; the entry expires with its TTL",
