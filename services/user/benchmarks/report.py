@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
+from breakdown import Layer  # type: ignore[import-not-found]
 from wrk import Result  # type: ignore[import-not-found]
 
 from user_service.settings import Settings
@@ -35,10 +36,13 @@ def _hash_time_ms(settings: Settings, rounds: int = 15) -> float:
 
 
 def write_report(
-    results: list[Result], layers: list[tuple[str, float]], settings: Settings, output: Path
+    results: list[Result], layers: list[Layer], settings: Settings, output: Path
 ) -> None:
-    bare, hit = results[0], results[1]
-    ratio = hit.throughput_rps / bare.throughput_rps
+    bare, near_hit, redis_hit = results[0], results[1], results[2]
+    ratio = near_hit.throughput_rps / bare.throughput_rps
+    redis_ratio = redis_hit.throughput_rps / bare.throughput_rps
+    cpu = {layer.label: layer.cpu_us for layer in layers}
+    bare_cpu, near_cpu, redis_cpu = layers[0].cpu_us, layers[4].cpu_us, layers[-1].cpu_us
     hash_ms = _hash_time_ms(settings)
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -52,8 +56,14 @@ def write_report(
         "cpus": os.cpu_count(),
         "load_average_after": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
+        "near_cache": {
+            "ttl_seconds": settings.cache_near_ttl_seconds,
+            "max_entries": settings.cache_near_max_entries,
+        },
         "hit_to_bare_throughput": round(ratio, 3),
-        "bare_to_hit_cpu": round(layers[0][1] / layers[-1][1], 3),
+        "redis_hit_to_bare_throughput": round(redis_ratio, 3),
+        "bare_to_hit_cpu": round(bare_cpu / near_cpu, 3),
+        "bare_to_redis_hit_cpu": round(bare_cpu / redis_cpu, 3),
         "goal_hit_to_bare": 0.5,
         "argon2_hash_median_ms": hash_ms,
     }
@@ -63,7 +73,8 @@ def write_report(
             {
                 **meta,
                 "results": [asdict(result) for result in results],
-                "hit_path_cpu_us": dict(layers),
+                "hit_path_cpu_us": cpu,
+                "layers": [asdict(layer) for layer in layers],
             },
             indent=2,
         )
@@ -79,9 +90,11 @@ def write_report(
         f"(1-minute load average after the run: {meta['load_average_after']}), "
         f"Python {meta['python']}",
         "- one uvicorn worker per server (uvloop, httptools), loopback, load from `wrk -t1`;",
-        "  each scenario runs for the same time, after a warm-up of both servers",
+        "  each scenario runs for the same time, after a warm-up of every server",
         "- the service runs as in production: auth (EdDSA JWT), RED metrics, spans sampled at 0.1",
-        "  (not exported: no collector), JSON logs at WARNING",
+        "  (not exported: no collector), JSON logs at WARNING; its near cache as configured",
+        f"  ({settings.cache_near_ttl_seconds:g} s, {settings.cache_near_max_entries:,} entries), "
+        "and a second process of it with the near cache off for the Redis hit",
         "",
         "| scenario | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors "
         "| note |",
@@ -93,14 +106,19 @@ def write_report(
         for r in results
     ]
     verdict = "met" if ratio >= 0.5 else "NOT met"
-    cpu_ratio = meta["bare_to_hit_cpu"]
+    redis_verdict = "would be met" if redis_ratio >= 0.5 else "would NOT be met"
     lines += [
         "",
-        f"**Cache hit / bare route throughput: {ratio:.2f}** (goal ≥ 0.50: {verdict}).",
+        f"**Cache hit / bare route throughput: {ratio:.2f}** (goal ≥ 0.50: {verdict}) — a hit "
+        "as the service is configured, answered from the near cache.",
         "",
-        "On a machine shared with other work, wrk's ratio moves from run to run; the CPU each",
+        f"A Redis hit (near cache off, or an entry not in it): **{redis_ratio:.2f}** of the bare "
+        f"route (the goal {redis_verdict} by it alone).",
+        "",
+        "On a machine shared with other work, wrk's ratios move from run to run; the CPU each",
         "request costs (next section) depends far less on the neighbours: bare / hit CPU = "
-        f"**{cpu_ratio:.2f}**.",
+        f"**{meta['bare_to_hit_cpu']:.2f}** (near cache), **{meta['bare_to_redis_hit_cpu']:.2f}** "
+        "(Redis).",
         "",
         f"argon2id at the service's parameters (m={settings.argon2_memory_kib} KiB, "
         f"t={settings.argon2_time_cost}, p={settings.argon2_parallelism}): median "
@@ -112,48 +130,51 @@ def write_report(
         "",
         "CPU per request in-process (services/user/benchmarks/breakdown.py): the service's own",
         "app and lifespan over the same PostgreSQL and Redis, 20 concurrent callers through ASGI",
-        "on uvloop, with routes that stop after each layer. One worker's throughput is bounded",
-        "by this CPU.",
+        "on uvloop, with routes that stop after each layer; the Redis rows come from the same app",
+        "with its near cache off. One worker's throughput is bounded by this CPU.",
         "",
         "| layer | CPU µs / request | added |",
         "|---|---:|---:|",
     ]
-    previous = None
-    for label, micros in layers:
-        added = "" if previous is None else f"{micros - previous:+.0f}"
-        lines.append(f"| {label} | {micros:.0f} | {added} |")
-        previous = micros
-    lines += _analysis(ratio, dict(layers))
+    for layer in layers:
+        added = "" if layer.over is None else f"{layer.cpu_us - cpu[layer.over]:+.0f}"
+        lines.append(f"| {layer.label} | {layer.cpu_us:.0f} | {added} |")
+    lines += _analysis(layers, settings)
     (output / "user.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
-def _analysis(ratio: float, layers: dict[str, float]) -> list[str]:
-    """What the figures say about the goal, computed from this run's layers."""
-    micros = list(layers.values())
-    bare, before_io, with_cache = micros[0], micros[3], micros[4]
-    if ratio >= 0.5:
-        return ["", "The goal is met in this run.", ""]
+def _analysis(layers: list[Layer], settings: Settings) -> list[str]:
+    """What the figures say, computed from this run's layers."""
+    bare, middleware, caller, near_lookup, near_full, redis_get, redis_full = (
+        layer.cpu_us for layer in layers
+    )
+    ttl = f"{settings.cache_near_ttl_seconds:g} s"
     return [
         "",
         "## Reading it",
         "",
-        f"The goal is not met: a cache hit keeps {ratio:.2f} of the bare route's throughput.",
-        "The layers say where the time goes. Before any I/O, the service's middleware, the",
-        "bearer-token dependency and the other dependencies already cost",
-        f"{before_io - bare:.0f} µs over the bare route's {bare:.0f} µs; the Redis round trip",
-        f"through redis-py with its contrib span then adds {with_cache - before_io:.0f} µs, more",
-        "than the bare route's whole cost. Half the bare throughput needs the whole hit path",
-        f"within ~{2 * bare:.0f} µs. What would get there, each a trade for its own change and",
-        "benchmark:",
+        f"A near-cache hit costs {near_full:.0f} µs of CPU in process against the bare route's",
+        f"{bare:.0f} µs. The observability library's middleware (span, RED histogram, access",
+        f"log) adds {middleware - bare:.0f} µs; the one caller dependency (bearer token,",
+        "remembered once verified; services) with the UUID path parameter",
+        f"{caller - middleware:.0f} µs; the use case with the in-process lookup",
+        f"{near_lookup - caller:.0f} µs; the response model {near_full - near_lookup:.0f} µs.",
+        f"A Redis hit adds {redis_get - caller:.0f} µs over the caller dependency instead",
+        f"({redis_full:.0f} µs in all): redis-py's pooled connection, its timeouts and the",
+        "contrib span cost more than everything else on the path together, which is why the",
+        "near cache exists.",
         "",
-        "- an in-process near cache in front of Redis (invalidated over Redis pub/sub, bounded TTL",
-        "  while Redis is down) removes the Redis term from hot reads — at the price of a",
-        "  staleness window across replicas;",
-        "- a lean pipelined Redis client for the four commands the service uses, with the same",
-        "  semantic-convention spans only when sampled, in place of redis-py plus its contrib",
-        "  instrumentation;",
-        "- fewer FastAPI dependency nodes on the read path (each costs tens of µs per request in",
-        "  this FastAPI version), e.g. one request-context dependency instead of four.",
+        "The trade is staleness, and it is bounded: the changing replica drops its own copy at",
+        "once; other replicas drop theirs when the invalidation published over Redis pub/sub",
+        f"arrives (milliseconds); when Redis cannot carry it, a copy lives {ttl} at most",
+        "(services/user/README.md, Cache). The near-cache row reads one hot id, so nearly every",
+        f"read is answered in process; ids read less often than every {ttl}, or more distinct",
+        f"ids than its {settings.cache_near_max_entries:,} entries, are Redis hits (the row",
+        "below it). Every miss pays both tiers before PostgreSQL.",
+        "",
+        "Still on the table, each a trade of its own: a lean Redis client for the few commands",
+        "the service uses, with the same semantic-convention spans only when sampled, would",
+        "cut the Redis row; the middleware is the observability library's.",
         "",
     ]
