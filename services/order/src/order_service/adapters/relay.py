@@ -21,15 +21,16 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry
-from observability.kafka import extract_context, inject_headers
 from order_service.adapters.metrics import OrderMetrics
 
 _log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class OutboxRelay:
         self._producer_factory = producer_factory
         self._prepare = prepare
         self._tracer = telemetry.tracer("order_service.relay")
+        self._propagation_fields = frozenset(propagate.get_global_textmap().fields)
         self._telemetry = telemetry
         self._metrics = metrics
         self._batch_size = batch_size
@@ -213,22 +215,22 @@ class OutboxRelay:
                 for span in spans:
                     span.set_status(Status(StatusCode.ERROR, type(error).__name__))
                     span.end()
-                for row in rows:
-                    self._telemetry.metrics.kafka_message_produced(row.topic, ok=False)
+                self._count_produced(rows, ok=False)
                 raise
             for span in spans:
                 span.end()
             await connection.execute(_DELETE, {"sequences": [row.sequence for row in rows]})
-        for row in rows:
-            self._telemetry.metrics.kafka_message_produced(row.topic)
+        self._count_produced(rows, ok=True)
         self._metrics.outbox_published.inc(len(rows))
         self._metrics.relay_batch_seconds.observe(time.perf_counter() - started)
         return len(rows)
 
     async def _send(self, row: Any) -> tuple[Any, Awaitable[Any]]:
         assert self._producer is not None
+        # The stored headers are already a str -> str mapping: the propagator reads it as is
+        # (cheaper per record than the byte-pair helpers in observability.kafka).
         stored: dict[str, str] = row.headers
-        parent = extract_context([(key, value.encode()) for key, value in stored.items()])
+        parent = propagate.extract(stored)
         span = self._tracer.start_span(
             f"send {row.topic}",
             context=parent,
@@ -240,12 +242,22 @@ class OutboxRelay:
                 "messaging.message.id": stored.get("event-id", ""),
             },
         )
-        headers = inject_headers(
-            [(key, value.encode()) for key, value in stored.items()],
-            context=set_span_in_context(span, parent),
-        )
+        # The stored trace context is replaced by the PRODUCER span's, never duplicated.
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=set_span_in_context(span, parent))
+        headers = [
+            (key, value.encode())
+            for key, value in stored.items()
+            if key not in self._propagation_fields
+        ]
+        headers.extend((key, value.encode()) for key, value in carrier.items())
         delivery = await self._producer.send(row.topic, row.value, key=row.key, headers=headers)
         return span, delivery
+
+    def _count_produced(self, rows: Sequence[Any], *, ok: bool) -> None:
+        """``kafka_messages_produced_total``, one increment per topic and batch."""
+        for topic, count in Counter(row.topic for row in rows).items():
+            self._telemetry.metrics.kafka_produced.labels(topic, "ok" if ok else "error").inc(count)
 
     async def _watch_backlog(self) -> None:
         while True:
