@@ -180,12 +180,11 @@ def _build_logger_provider(
         return None
     provider = LoggerProvider(resource=resource)
     if settings.logs_exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (  # noqa: PLC0415
-            OTLPLogExporter,
-        )
+        # The stock OTLP/gRPC exporter with a faster encoder (observability.otlp_logs).
+        from observability.otlp_logs import LeanOTLPLogExporter  # noqa: PLC0415
 
         provider.add_log_record_processor(
-            BatchLogRecordProcessor(OTLPLogExporter(endpoint=settings.otlp_endpoint))
+            BatchLogRecordProcessor(LeanOTLPLogExporter(endpoint=settings.otlp_endpoint))
         )
     else:
         from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter  # noqa: PLC0415
