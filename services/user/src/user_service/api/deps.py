@@ -44,10 +44,11 @@ class Services:
     events: UserEvents
     clock: Clock
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. It borrows a pooled connection only when entered, so a read that
-        the cache answers never touches the database."""
-        return SqlUnitOfWork(self.engine)
+        the cache answers never touches the database; `read_only` for one-statement reads
+        (see SqlUnitOfWork)."""
+        return SqlUnitOfWork(self.engine, read_only=read_only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,10 @@ async def list_users(
 ) -> UserPage:
     """A page of users in registration order (admins only)."""
     page = await users.list_users(
-        uow=caller.services.unit_of_work(), principal=caller.principal, cursor=cursor, limit=limit
+        uow=caller.services.unit_of_work(read_only=True),
+        principal=caller.principal,
+        cursor=cursor,
+        limit=limit,
     )
     return UserPage(
         items=[UserPublic.from_user(user) for user in page.items], next_cursor=page.next_cursor
@@ -67,7 +70,7 @@ async def read_me(caller: CallerDep) -> UserPublic:
     """The caller's own record."""
     services, principal = caller.services, caller.principal
     user = await users.get_user(
-        uow=services.unit_of_work(),
+        uow=services.unit_of_work(read_only=True),
         cache=services.cache,
         principal=principal,
         user_id=principal.user_id,
@@ -80,7 +83,7 @@ async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
     """One user: yourself, or anyone for an admin; anyone else's id answers 404."""
     services = caller.services
     user = await users.get_user(
-        uow=services.unit_of_work(),
+        uow=services.unit_of_work(read_only=True),
         cache=services.cache,
         principal=caller.principal,
         user_id=user_id,
