@@ -8,9 +8,9 @@ processing and "recommended"-level attributes. On a 2-core machine the contrib F
 instrumentation alone kept 0.40 of a bare route's throughput; see
 docs/benchmarks/observability.md for what this one keeps.
 
-It also writes an access log line (logger ``observability.access``) for every *sampled*
-request and for every 5xx: those are the requests whose traces reach the trace store, so each
-trace finds its log lines, while unsampled traffic pays nothing for logging.
+It also writes an access log line (`observability.access_log`) for every *sampled* request
+and for every 5xx: those are the requests whose traces reach the trace store, so each trace
+finds its log lines, while unsampled traffic pays nothing for logging.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
+from observability.access_log import AccessLog
 from observability.metrics import UNMATCHED_ROUTE, http_method_label, status_class
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_access_log = logging.getLogger("observability.access")
 
 DEFAULT_EXCLUDED_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/startupz", "/metrics"})
 _HOST = b"host"
@@ -55,10 +54,11 @@ class ObservabilityMiddleware:
         tracer: Tracer,
         duration: Histogram,
         excluded_paths: frozenset[str] = DEFAULT_EXCLUDED_PATHS,
-        access_log: bool = True,
+        access_log: AccessLog | bool = True,
     ) -> None:
         self.app = app
-        self._access_log = access_log
+        # True (the older form) writes through `logging`; `Telemetry.access_log` is the fast path.
+        self._access_log = AccessLog() if access_log is True else access_log or None
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_paths
@@ -110,9 +110,19 @@ class ObservabilityMiddleware:
             if recording:
                 _finish_span(span, method, route, status, error)
             span.end()
-            if self._access_log and (recording or status >= 500):
+            if self._access_log is not None and (recording or status >= 500):
                 # Still inside the span's context, so the line carries its trace and span ids.
-                _log_access(method, route, status, started)
+                self._access_log.write(
+                    logging.ERROR if status >= 500 else logging.INFO,
+                    "request handled",
+                    {
+                        "http.request.method": method,
+                        "http.route": route or UNMATCHED_ROUTE,
+                        "http.response.status_code": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    },
+                    span.get_span_context(),
+                )
             otel_context.detach(token)
             self._observe(method, route or UNMATCHED_ROUTE, status, started, span)
 
@@ -128,19 +138,6 @@ class ObservabilityMiddleware:
             else None
         )
         child.observe(time.perf_counter() - started, exemplar)
-
-
-def _log_access(method: str, route: str | None, status: int, started: float) -> None:
-    _access_log.log(
-        logging.ERROR if status >= 500 else logging.INFO,
-        "request handled",
-        extra={
-            "http.request.method": method,
-            "http.route": route or UNMATCHED_ROUTE,
-            "http.response.status_code": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        },
-    )
 
 
 def _request_attributes(scope: Scope, method: str, host: bytes | None) -> dict[str, Any]:

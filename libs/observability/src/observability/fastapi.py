@@ -33,21 +33,23 @@ def instrument_app(
 ) -> None:
     """Trace every request as a SERVER span and record ``http_server_request_duration_seconds``.
 
-        Health and metrics paths are excluded by default. With ``access_log`` (settings' default:
-    ``OBS_ACCESS_LOG``, on) each
-        sampled request and each 5xx also writes one ``observability.access`` log line, so every
-        stored trace has the service's log line beside it. Call before the app starts serving.
-        FastAPI's own OpenTelemetry support, which switches itself on once a global tracer provider
-        exists, is turned off for this app: it would add a second SERVER span and four operation
-        spans per request at about three times the cost (docs/benchmarks/observability.md).
+    Health and metrics paths are excluded by default. With ``access_log`` (settings' default:
+    ``OBS_ACCESS_LOG``, on) each sampled request and each 5xx also writes one
+    ``observability.access`` log line (`observability.access_log`), so every stored trace has
+    the service's log line beside it. Call before the app starts serving.
+
+    FastAPI's own OpenTelemetry support, which switches itself on once a global tracer provider
+    exists, is turned off for this app: it would add a second SERVER span and four operation
+    spans per request at about three times the cost (docs/benchmarks/observability.md).
     """
     _disable_native_telemetry(app)
+    enabled = telemetry.settings.access_log if access_log is None else access_log
     app.add_middleware(
         ObservabilityMiddleware,
         tracer=telemetry.tracer("observability.asgi"),
         duration=telemetry.metrics.http_server_duration,
         excluded_paths=frozenset(excluded_paths),
-        access_log=telemetry.settings.access_log if access_log is None else access_log,
+        access_log=telemetry.access_log if enabled else False,
     )
 
 

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
     from observability.settings import ObservabilitySettings
 
-__all__ = ["ConsoleFormatter", "JsonFormatter", "configure_logging"]
+__all__ = ["ConsoleFormatter", "JsonFormatter", "configure_logging", "iso_timestamp"]
 
 
-def _timestamp(created: float) -> str:
+def iso_timestamp(created: float) -> str:
+    """``2026-11-21T12:00:00.123Z`` for a `time.time()` value."""
     # strftime over gmtime is several times cheaper than datetime.isoformat on the hot path.
     return (
         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
@@ -51,7 +52,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         trace_id, span_id = _trace_ids()
         document: dict[str, Any] = {
-            "timestamp": _timestamp(record.created),
+            "timestamp": iso_timestamp(record.created),
             "level": record.levelname,
             "service": self._service,
             "logger": record.name,
@@ -96,7 +97,7 @@ def configure_logging(
     logger_provider: LoggerProvider | None,
     redactor: Redactor | None = None,
 ) -> list[logging.Handler]:
-    """Install the stdout handler (and the OTLP one) on the root logger; return them."""
+    """Install the stdout handler (then the OTLP one) on the root logger; return them in order."""
     redaction = RedactionFilter(redactor)
     stdout = logging.StreamHandler(sys.stdout)
     stdout.setFormatter(

@@ -10,6 +10,7 @@ from opentelemetry import trace
 from opentelemetry.trace import NoOpTracerProvider
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
+from observability.access_log import AccessLog
 from observability.admin import AdminServer
 from observability.health import HealthRegistry
 from observability.lifecycle import ShutdownCoordinator
@@ -44,6 +45,7 @@ class Telemetry:
         metrics: Metrics,
         health: HealthRegistry,
         log_handlers: list[logging.Handler],
+        access_log: AccessLog | None = None,
     ) -> None:
         self.settings = settings
         self._tracer_provider = tracer_provider
@@ -51,6 +53,8 @@ class Telemetry:
         self.metrics = metrics
         self.health = health
         self.redactor = Redactor()
+        #: Where the HTTP middleware and gRPC interceptor write their access lines.
+        self.access_log = access_log or AccessLog()
         self.lifecycle = ShutdownCoordinator(
             health,
             grace_seconds=settings.shutdown_grace_seconds,
@@ -147,9 +151,17 @@ def setup(
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
-    handlers = (
-        configure_logging(settings, logger_provider=logger_provider) if configure_logs else []
-    )
+    handlers: list[logging.Handler] = []
+    access_log = AccessLog()
+    if configure_logs:
+        handlers = configure_logging(settings, logger_provider=logger_provider)
+        if settings.log_format == "json" and isinstance(handlers[0], logging.StreamHandler):
+            access_log = AccessLog.direct(
+                service=settings.service_name,
+                stdout=handlers[0],
+                redactor=Redactor(),
+                logger_provider=logger_provider,
+            )
     return Telemetry(
         settings=settings,
         tracer_provider=tracer_provider,
@@ -160,6 +172,7 @@ def setup(
             cache_seconds=settings.health_cache_seconds,
         ),
         log_handlers=handlers,
+        access_log=access_log,
     )
 
 

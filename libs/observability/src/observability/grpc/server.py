@@ -4,8 +4,8 @@ Same spans as the contrib gRPC instrumentation (``rpc.system``, ``rpc.service``,
 ``rpc.method``, ``rpc.grpc.status_code``; span name ``package.Service/Method``), with the
 wrapped handler built once per method instead of once per call.
 
-Like the HTTP middleware it writes an access log line (logger ``observability.access``) for
-every sampled call and every call that ends in a server-side error code.
+Like the HTTP middleware it writes an access log line (`observability.access_log`) for every
+sampled call and every call that ends in a server-side error code.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
+from observability.access_log import AccessLog
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ SERVER_ERROR_CODES = frozenset(
         grpc.StatusCode.DATA_LOSS,
     }
 )
-_access_log = logging.getLogger("observability.access")
 
 _HANDLER_KINDS = (
     ("unary_unary", grpc.unary_unary_rpc_method_handler),
@@ -67,12 +67,13 @@ def server_interceptors(
     access_log: bool | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
     """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first."""
+    enabled = telemetry.settings.access_log if access_log is None else access_log
     return [
         ObservabilityServerInterceptor(
             tracer=telemetry.tracer("observability.grpc"),
             duration=telemetry.metrics.grpc_server_duration,
             excluded_services=excluded_services,
-            access_log=telemetry.settings.access_log if access_log is None else access_log,
+            access_log=telemetry.access_log if enabled else False,
         )
     ]
 
@@ -81,7 +82,12 @@ class _Observed:
     """Per-method state: names, label children and the one span/metric wrapper."""
 
     def __init__(
-        self, full_method: str, tracer: Tracer, duration: Histogram, *, access_log: bool
+        self,
+        full_method: str,
+        tracer: Tracer,
+        duration: Histogram,
+        *,
+        access_log: AccessLog | None,
     ) -> None:
         self.service, self.method = split_method(full_method)
         self._access_log = access_log
@@ -123,9 +129,19 @@ class _Observed:
             if error is not None and not isinstance(error, grpc.aio.AbortError):
                 span.record_exception(error)
         span.end()
-        if self._access_log and (recording or code in SERVER_ERROR_CODES):
+        if self._access_log is not None and (recording or code in SERVER_ERROR_CODES):
             # Still inside the span's context, so the line carries its trace and span ids.
-            self._log_access(code, started)
+            self._access_log.write(
+                logging.ERROR if code in SERVER_ERROR_CODES else logging.INFO,
+                "rpc handled",
+                {
+                    "rpc.service": self.service,
+                    "rpc.method": self.method,
+                    "rpc.grpc.status_code": code.name,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+                span.get_span_context(),
+            )
         otel_context.detach(token)  # type: ignore[arg-type]
         child = self._children.get(code)
         if child is None:
@@ -139,18 +155,6 @@ class _Observed:
             else None
         )
         child.observe(time.perf_counter() - started, exemplar)
-
-    def _log_access(self, code: grpc.StatusCode, started: float) -> None:
-        _access_log.log(
-            logging.ERROR if code in SERVER_ERROR_CODES else logging.INFO,
-            "rpc handled",
-            extra={
-                "rpc.service": self.service,
-                "rpc.method": self.method,
-                "rpc.grpc.status_code": code.name,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            },
-        )
 
     def wrap_unary_response(
         self, behavior: Callable[[Any, Any], Awaitable[Any]]
@@ -197,12 +201,13 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         tracer: Tracer,
         duration: Histogram,
         excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
-        access_log: bool = True,
+        access_log: AccessLog | bool = True,
     ) -> None:
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_services
-        self._access_log = access_log
+        # True (the older form) writes through `logging`; `Telemetry.access_log` is the fast path.
+        self._access_log = AccessLog() if access_log is True else access_log or None
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
