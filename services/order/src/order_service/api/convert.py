@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from order_service.domain.money import Money
@@ -9,6 +11,7 @@ from order_service.domain.orders import Order, OrderStatus
 from order_service.domain.requests import LineRequest, OrderRequest
 from threadline_contracts.order.v1 import order_pb2
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUS = {
     OrderStatus.CREATED: order_pb2.ORDER_STATUS_CREATED,
     OrderStatus.CANCELLED: order_pb2.ORDER_STATUS_CANCELLED,
@@ -19,10 +22,14 @@ def money(amount: Money) -> order_pb2.Money:
     return order_pb2.Money(currency_code=amount.currency_code, minor_units=amount.minor_units)
 
 
-def timestamp(moment: object) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)  # type: ignore[arg-type]
-    return stamp
+def timestamp(moment: datetime) -> Timestamp:
+    # Exact arithmetic on the timedelta; Timestamp.FromDatetime goes through a time tuple and
+    # costs several times more (ListOrders converts two per order).
+    since_epoch = moment - _EPOCH
+    return Timestamp(
+        seconds=since_epoch.days * 86_400 + since_epoch.seconds,
+        nanos=since_epoch.microseconds * 1000,
+    )
 
 
 def order_message(order: Order) -> order_pb2.Order:
