@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 
 from user_service.adapters.cache import CacheObserver
@@ -51,7 +52,9 @@ class NearUserCache:
         self._clock = clock
         # One TTL for all, so insertion order is (nearly) expiry order: eviction and purging of
         # expired entries both work from the front; a straggler further in is dropped when read.
-        self._entries: dict[uuid.UUID, tuple[User | None, float]] = {}
+        # An OrderedDict, because taking from the front of a plain dict again and again costs
+        # a scan over the slots already taken.
+        self._entries: OrderedDict[uuid.UUID, tuple[User | None, float]] = OrderedDict()
         # Counts invalidations; a fetch that saw it change while under way is not kept.
         self._generation = 0
 
@@ -94,9 +97,8 @@ class NearUserCache:
         entries = self._entries
         entries.pop(user_id, None)
         now = self._clock()
-        while entries:
-            oldest = next(iter(entries))
-            if len(entries) < self._max_entries and entries[oldest][1] > now:
-                break
-            del entries[oldest]
+        while entries and (
+            len(entries) >= self._max_entries or next(iter(entries.values()))[1] <= now
+        ):
+            entries.popitem(last=False)
         entries[user_id] = (user, expires_at)
