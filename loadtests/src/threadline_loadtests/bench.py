@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from threadline_loadtests.bench_doc import LOAD_GENERATOR, draw_bench_charts, render_doc
+from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
 from threadline_loadtests.charts import draw_charts, read_history
-from threadline_loadtests.cpu_cost import cpu_by_component, requests_sent, snapshot
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
 from threadline_loadtests.runner import HISTORY_CSV, RunPlan, prepare_test_data, run_locust
@@ -76,7 +74,7 @@ class Step:
     summary: RunSummary | None
     holds: bool
     why: str
-    # CPU milliseconds per request by component over the whole step (cpu_cost).
+    # CPU milliseconds per request by component over the measured stretch (cpu_window).
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -115,14 +113,12 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         otlp_endpoint=settings.otlp_endpoint,
         measure_after_spawn=True,
         cpus=settings.cpus,
+        cpu_by_component=True,
         accounts_file=accounts_file,
     )
     print(f"bench: offering {target_rps:.0f} req/s with {users} users for {settings.step_time}")
-    cpu_before, generator_before = snapshot(), _children_cpu_seconds()
     run_locust(plan, quiet=True)
-    cpu_after, generator_after = snapshot(), _children_cpu_seconds()
     history = out_dir / HISTORY_CSV
-    sent = requests_sent(history) if history.exists() else 0
     if history.exists():
         draw_charts(
             read_history(history),
@@ -130,9 +126,6 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
             title=f"{target_rps:.0f} req/s offered",
             p99_objective_ms=settings.p99_limit_ms,
         )
-    cpu_ms = cpu_by_component(cpu_before, cpu_after, requests=sent)
-    if sent:
-        cpu_ms[LOAD_GENERATOR] = (generator_after - generator_before) * 1000 / sent
     summary_path = out_dir / "summary.json"
     summary = RunSummary.read(summary_path) if summary_path.exists() else None
     mixed = summary.journey(MIXED) if summary else None
@@ -149,13 +142,8 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         )
     else:
         print(f"bench:   {why}")
+    cpu_ms = summary.cpu_ms_per_request if summary else {}
     return Step(target_rps, users, out_dir, summary, holds, why, cpu_ms)
-
-
-def _children_cpu_seconds() -> float:
-    # Locust runs as our child: its CPU time lands here once it has been waited for.
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:

@@ -16,13 +16,11 @@ mpl.use("Agg")
 
 import matplotlib.pyplot as plt
 
+from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.runner import parse_duration
 
 if TYPE_CHECKING:
     from threadline_loadtests.bench import BenchSettings, Step
-
-# The load generator's share of the CPU, kept apart from the system's.
-LOAD_GENERATOR = "load generator (Locust)"
 
 __all__ = ["draw_bench_charts", "render_doc"]
 
@@ -119,11 +117,13 @@ def _cpu_section(steps: list[Step], best: Step | None) -> list[str]:
     lines = [
         f"## CPU per request ({reference.target_rps:.0f} req/s offered, the busiest step)",
         "",
-        "CPU time (user + system) each component used over the whole step, ramp-up included,",
-        "divided by the requests Locust sent in that time. Components are found by their ports",
-        "(PostgreSQL and Redis by process name); the data stores also served other work on this",
-        "shared machine during the step, so their share is an upper bound. Background work is",
-        "spread over fewer requests at low rates, so the figure falls as the load rises.",
+        "CPU time (user + system) each component used over the step's measured stretch (from",
+        "the moment every user ran to the moment Locust started stopping), divided by the",
+        "requests Locust sent in that time. The load generator's is its own process's CPU time,",
+        "every thread included; the others' are found by their ports (PostgreSQL and Redis by",
+        "process name). The data stores also served other work on this shared machine during",
+        "the step, so their share is an upper bound. Background work is spread over fewer",
+        "requests at low rates, so the figure falls as the load rises.",
         "",
         "| component | CPU ms / request |",
         "|---|---:|",

@@ -11,14 +11,13 @@ whose work happens in forked or named processes, by process name. Linux only (/p
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuSnapshot", "cpu_by_component", "requests_sent", "snapshot"]
+__all__ = ["CpuSnapshot", "cpu_by_component", "snapshot"]
 
 # Component -> ports its processes listen on.
 BY_PORT = {
@@ -100,21 +99,3 @@ def cpu_by_component(before: CpuSnapshot, after: CpuSnapshot, *, requests: int) 
         if delta >= 0:
             costs[component] = delta * 1000 / requests
     return costs
-
-
-def requests_sent(history_csv: Path) -> int:
-    """Requests over a whole Locust run, ramp-up included, from its stats history.
-
-    The `Aggregated` running total drops to zero when statistics are reset (after spawning):
-    the run's count is the sum of each stretch's last total.
-    """
-    total = stretch = 0
-    with history_csv.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["Name"] != "Aggregated":
-                continue
-            count = int(row["Total Request Count"])
-            if count < stretch:
-                total += stretch
-            stretch = count
-    return total + stretch

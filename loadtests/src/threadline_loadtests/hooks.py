@@ -45,6 +45,11 @@ def _create_session(environment: Environment, **_: Any) -> None:
     listen(environment.events.spawning_complete, track_users_and_reset)
     listen(environment.events.reset_stats, session.reset)
 
+    def close_cpu_window(**_: Any) -> None:
+        session.stopping(requests=environment.stats.total.num_requests)
+
+    listen(environment.events.test_stopping, close_cpu_window)
+
 
 def _prepare_test_data(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):

@@ -31,6 +31,8 @@ class LoadOptions:
     otlp_endpoint: str = ""
     summary_file: str = ""
     slowest_per_name: int = 5
+    # Also measure the stack's components' CPU per request (the benchmark; Linux, /proc).
+    cpu_by_component: bool = False
 
     @classmethod
     def from_parsed(cls, parsed: argparse.Namespace | None) -> LoadOptions:
@@ -107,4 +109,11 @@ def add_arguments(parser: Any) -> None:
         type=int,
         default=defaults.slowest_per_name,
         help="slowest requests (with trace ids) kept per request name",
+    )
+    group.add_argument(
+        "--cpu-by-component",
+        env_var="LOAD_CPU_BY_COMPONENT",
+        action="store_true",
+        default=defaults.cpu_by_component,
+        help="also measure the CPU per request of each stack component (services, data stores)",
     )

@@ -72,6 +72,8 @@ class RunPlan:
     measure_after_spawn: bool = False
     # `taskset -c <cpus>`: confine the load generator, so it cannot take the services' CPU.
     cpus: str | None = None
+    # Measure each stack component's CPU per request too (--cpu-by-component; the benchmark).
+    cpu_by_component: bool = False
     headless: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = 8089
@@ -131,6 +133,8 @@ def locust_command(plan: RunPlan) -> list[str]:
         command += ["--web-host", plan.web_host, "--web-port", str(plan.web_port)]
     if plan.measure_after_spawn:
         command.append("--reset-stats")
+    if plan.cpu_by_component:
+        command.append("--cpu-by-component")
     if plan.cpus is not None:
         command = ["taskset", "-c", plan.cpus, *command]
     return command

@@ -17,6 +17,7 @@ from threadline_loadtests.accounts import (
     prepare_accounts,
     user_service_login,
 )
+from threadline_loadtests.cpu_window import CpuWindow
 from threadline_loadtests.options import LoadOptions
 from threadline_loadtests.slowest import SlowestRequests
 from threadline_loadtests.tracing import LoadTracer
@@ -55,6 +56,8 @@ class LoadSession:
     # The load generator's own CPU use (Locust samples it every 5 s): a saturated generator
     # queues its own requests, and its latencies stop being the system's.
     cpu_percent_samples: list[float] = field(default_factory=list)
+    # CPU per request over the measured stretch of the run (from the last reset to stopping).
+    cpu: CpuWindow = field(default_factory=CpuWindow)
 
     @classmethod
     def create(cls, options: LoadOptions) -> LoadSession:
@@ -65,6 +68,7 @@ class LoadSession:
                 otlp_endpoint=options.otlp_endpoint or None,
             ),
             slowest=SlowestRequests(options.slowest_per_name),
+            cpu=CpuWindow(with_components=options.cpu_by_component),
         )
 
     def prepare(self, *, host: str) -> None:
@@ -117,10 +121,15 @@ class LoadSession:
         self.cpu_percent_samples.append(float(cpu_usage))
 
     def reset(self) -> None:
-        """Forget the figures so far (when Locust resets its statistics)."""
+        """Forget the figures so far (when Locust resets its statistics): measure from now."""
         self.journeys.reset_all()
         self.slowest.reset()
         self.cpu_percent_samples.clear()
+        self.cpu.open()
+
+    def stopping(self, *, requests: int) -> None:
+        """The measured stretch ends: `requests` were sent within it."""
+        self.cpu.close(requests=requests)
 
 
 _sessions: weakref.WeakKeyDictionary[Environment, LoadSession] = weakref.WeakKeyDictionary()

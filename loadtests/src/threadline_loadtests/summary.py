@@ -82,6 +82,9 @@ class RunSummary:
     journeys: dict[str, Figures]
     requests: list[RequestFigures]
     errors: list[dict[str, Any]]
+    # CPU milliseconds per request over the measured stretch: the load generator's own, and
+    # each stack component's when the run measured them (cpu_window).
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
 
     def journey(self, name: str) -> Figures | None:
         return self.journeys.get(name)
@@ -128,6 +131,9 @@ class RunSummary:
                 for item in data["requests"]
             ],
             errors=list(data["errors"]),
+            cpu_ms_per_request={
+                name: float(ms) for name, ms in data.get("cpu_ms_per_request", {}).items()
+            },
         )
 
 
@@ -182,4 +188,5 @@ def build_summary(environment: Environment, session: LoadSession) -> RunSummary:
         journeys=journeys,
         requests=requests,
         errors=errors,
+        cpu_ms_per_request={name: round(ms, 4) for name, ms in session.cpu.ms_per_request.items()},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.slo import Check
 from threadline_loadtests.summary import RunSummary
 from threadline_loadtests.trace_lookup import TraceLookup
@@ -34,8 +35,11 @@ def _generator_cpu(summary: RunSummary) -> str:
     if average is None or peak is None:
         return "Load generator CPU: not sampled (Locust samples it every 5 s)"
     saturated = peak >= GENERATOR_SATURATED_PERCENT
-    return f"Load generator CPU: {average:.0f}% on average, {peak:.0f}% at most" + (
-        " (saturated: its own queueing is in these latencies)" if saturated else ""
+    per_request = summary.cpu_ms_per_request.get(LOAD_GENERATOR)
+    return (
+        f"Load generator CPU: {average:.0f}% on average, {peak:.0f}% at most"
+        + (f", {per_request * 1000:.0f} us per request" if per_request is not None else "")
+        + (" (saturated: its own queueing is in these latencies)" if saturated else "")
     )
 
 

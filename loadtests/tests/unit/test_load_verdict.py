@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.slowest import SlowRequest
 from threadline_loadtests.summary import Figures, RequestFigures, RunSummary
 from threadline_loadtests.trace_lookup import TraceLookup
@@ -50,6 +51,11 @@ def test_journeys_come_mixed_first_then_by_name() -> None:
 
 def test_the_generators_cpu_is_reported_and_saturation_called_out() -> None:
     assert "Load generator CPU: 20% on average, 35% at most\n" in render_verdict([], SUMMARY) + "\n"
+
+    measured = dataclasses.replace(SUMMARY, cpu_ms_per_request={LOAD_GENERATOR: 0.412})
+    assert "Load generator CPU: 20% on average, 35% at most, 412 us per request" in render_verdict(
+        [], measured
+    )
 
     saturated = dataclasses.replace(SUMMARY, generator_cpu_percent_max=97.0)
     assert "saturated: its own queueing is in these latencies" in render_verdict([], saturated)
