@@ -2,6 +2,10 @@
 
 Locust runs users as gevent greenlets; grpcio's gevent integration (below, before any channel
 exists) makes a blocking stub call yield to the other users instead of stalling the process.
+It does so by waiting for each call's completion in a native thread of the gevent hub's
+thread pool, which holds 10 threads by default: with more calls in flight than that, the
+others queue inside the load generator, and that wait would be reported as the service's
+latency. So the pool grows to one thread per running shopper (plus the hub's own needs).
 Every call is reported to Locust's statistics under its full method name
 (`order.v1.OrderService/CreateOrder`), the name the order service's spans and metrics use.
 """
@@ -15,10 +19,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
+import gevent  # type: ignore[import-untyped]  # gevent ships no type stubs
 import grpc
 import grpc.experimental.gevent
 from google.protobuf.message import Message
 from locust import User, constant_throughput, task
+from locust.env import Environment
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
 from threadline_loadtests.accounts import Account
@@ -49,6 +55,8 @@ PRODUCTS = (
 RPC_TIMEOUT_SECONDS = 5.0
 # Orders a shopper remembers to get or cancel later.
 REMEMBERED_ORDERS = 20
+# Threads of the hub's pool beyond one per shopper: gevent's own uses (DNS lookups), others.
+SPARE_POOL_THREADS = 10
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -66,7 +74,7 @@ class BrokenPromiseError(Exception):
 
 
 def _paced(user: Shopper) -> float:
-    return float(constant_throughput(session_of(user.environment).options.user_rps)(user))
+    return float(constant_throughput(user.session.options.user_rps)(user))
 
 
 class Shopper(User):
@@ -75,11 +83,19 @@ class Shopper(User):
     journey: ClassVar[Journey] = Journey.ORDERS
     weight = 1
     wait_time = _paced
+    # Shoppers started in this process: each may have a call in flight at any time.
+    started: ClassVar[int] = 0
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.session = session_of(environment)
 
     def on_start(self) -> None:
-        session = session_of(self.environment)
-        self.account: Account = session.account_pool().next()
-        self.channel = grpc.insecure_channel(session.options.grpc_target)
+        Shopper.started += 1
+        pool = gevent.get_hub().threadpool
+        pool.maxsize = max(pool.maxsize, Shopper.started + SPARE_POOL_THREADS)
+        self.account: Account = self.session.account_pool().next()
+        self.channel = grpc.insecure_channel(self.session.options.grpc_target)
         self.stub = order_pb2_grpc.OrderServiceStub(self.channel)
         self.orders: deque[str] = deque(maxlen=REMEMBERED_ORDERS)
         self.last_create: tuple[order_pb2.CreateOrderRequest, str] | None = None
@@ -100,7 +116,7 @@ class Shopper(User):
         `check` returns what is wrong with a successful answer, if anything: a call that
         succeeds with an answer breaking the API's promise is a failure too.
         """
-        session = session_of(self.environment)
+        session = self.session
         token = session.account_pool().token_for(self.account)
         rpc_method = name.rsplit("/", 1)[1]
         attributes = {"rpc.system": "grpc", "rpc.service": SERVICE, "rpc.method": rpc_method}
@@ -123,7 +139,7 @@ class Shopper(User):
                 failure = BrokenPromiseError(f"{name}: {problem}")
                 traced.failed(problem)
                 response = None
-            traced.span.set_attribute("rpc.grpc.status_code", code.value[0])
+            traced.set_attribute("rpc.grpc.status_code", code.value[0])
             self.environment.events.request.fire(
                 request_type="gRPC",
                 name=name,
