@@ -247,15 +247,26 @@ def render_doc(
                 for name, figures in best.summary.journeys_in_order()
             ),
             "",
-            "| request | requests | p50 ms | p95 ms | p99 ms | max ms | slowest trace id |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            "| request | requests | p50 ms | p95 ms | p99 ms | max ms | slowest trace id "
+            "| slowest sampled trace id (ms) |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
             *(
                 f"| `{request.name}` | {request.figures.requests} | {request.figures.p50_ms:.0f} | "
                 f"{request.figures.p95_ms:.0f} | {request.figures.p99_ms:.0f} | "
                 f"{request.figures.max_ms:.0f} | "
-                f"{request.slowest[0].trace_id if request.slowest else '-'} |"
+                f"{request.slowest[0].trace_id if request.slowest else '-'} | "
+                + (
+                    f"{request.sampled_slowest[0].trace_id} "
+                    f"({request.sampled_slowest[0].response_time_ms:.0f})"
+                    if request.sampled_slowest
+                    else "-"
+                )
+                + " |"
                 for request in best.summary.requests
             ),
+            "",
+            "Every request's trace id reaches the services' log lines; the sampled ones are also "
+            "traces in Tempo and Jaeger (`http://127.0.0.1:16686/trace/<id>`).",
             "",
         ]
     lines += _cpu_section(steps, best)

@@ -1,0 +1,96 @@
+"""The benchmark's page: the result, the steps, the slowest traces and the CPU per request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from threadline_loadtests import bench_doc
+from threadline_loadtests.bench import BenchSettings, Step
+from threadline_loadtests.cpu_window import LOAD_GENERATOR
+from threadline_loadtests.slowest import SlowRequest
+from threadline_loadtests.summary import Figures, RequestFigures, RunSummary
+
+
+def figures(*, rps: float, p99: float) -> Figures:
+    return Figures(
+        requests=int(rps * 40),
+        failures=0,
+        rps=rps,
+        avg_ms=20,
+        p50_ms=15,
+        p95_ms=p99 / 2,
+        p99_ms=p99,
+        max_ms=p99 * 2,
+    )
+
+
+def summary(mixed: Figures, cpu: dict[str, float]) -> RunSummary:
+    unsampled = SlowRequest(480.0, "a" * 32, sampled=False, failed=False)
+    sampled = SlowRequest(310.0, "b" * 32, sampled=True, failed=False)
+    return RunSummary(
+        started_at="2026-01-01T00:00:00+00:00",
+        duration_seconds=40.0,
+        host="http://127.0.0.1:8000",
+        grpc_target="127.0.0.1:50051",
+        peak_users=31,
+        user_rps=10.0,
+        trace_sample_ratio=0.1,
+        run_id="r1",
+        generator_cpu_percent_avg=12.0,
+        generator_cpu_percent_max=15.0,
+        journeys={"mixed": mixed},
+        requests=[
+            RequestFigures("GET /v1/users/me", "GET", mixed, [unsampled, sampled], [sampled])
+        ],
+        errors=[],
+        cpu_ms_per_request=cpu,
+    )
+
+
+def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(bench_doc, "_commit", lambda: "abc1234")
+    held = Step(
+        300,
+        31,
+        tmp_path,
+        summary(figures(rps=296, p99=180), {}),
+        holds=True,
+        why="held",
+        cpu_ms_per_request={LOAD_GENERATOR: 0.4, "order service": 2.0, "user service": 1.0},
+    )
+    failed = Step(
+        400,
+        41,
+        tmp_path,
+        summary(figures(rps=380, p99=900), {}),
+        holds=False,
+        why="p99 900 ms > 250 ms",
+        cpu_ms_per_request={LOAD_GENERATOR: 0.35, "order service": 1.8, "user service": 0.9},
+    )
+
+    page = bench_doc.render_doc(
+        settings=BenchSettings(doc=tmp_path / "load.md", out_dir=tmp_path),
+        steps=[held, failed],
+        best=held,
+        started=datetime(2026, 1, 1, tzinfo=UTC),
+        load_before=(1.0, 1.0, 1.0),
+        load_after=(2.0, 2.0, 2.0),
+        stack={"user API": True, "Grafana": False},
+        charts=[Path("load/steps.png")],
+    )
+
+    assert "**Result: 296 requests/s**" in page
+    assert "- commit: abc1234" in page
+    assert "| 400 | 41 | 380 | 15 | 450 | 900 | 1800 | 0 | 12 / 15 | p99 900 ms > 250 ms |" in page
+    # The slowest request, and the slowest one whose trace can be opened.
+    assert f"| {'a' * 32} | {'b' * 32} (310) |" in page
+    # CPU per request from the busiest step; the system is everything but the generator.
+    assert "## CPU per request (400 req/s offered, the busiest step)" in page
+    assert "| **system (all but the load generator)** | **2.70** |" in page
+    assert "| 300 | 3.00 | 0.40 |" in page
+    assert "![steps](load/steps.png)" in page
