@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import text
 
 from order_service.main import build_relay
@@ -84,6 +85,21 @@ async def test_created_orders_reach_kafka_once_keyed_by_user_with_trace_headers(
     producer_spans = [s for s in orders.spans.get_finished_spans() if s.name == f"send {topic}"]
     assert len(producer_spans) == 12
     assert {format(s.context.trace_id, "032x") for s in producer_spans} == server_spans
+    # The relay builds its own record batches: each record lands on the partition the
+    # producer's default partitioner picks for its key, and a user's events keep their order.
+    partitions = [0, 1, 2]
+    for record in records:
+        assert record.partition == DefaultPartitioner()(record.key, partitions, partitions)
+    for user in users:
+        placed = [
+            event.created.lines[0].quantity
+            for event in (
+                order_events_pb2.OrderEvent.FromString(record.value)
+                for record in sorted(records, key=lambda r: (r.partition, r.offset))
+                if record.key == str(user).encode()
+            )
+        ]
+        assert placed == sorted(placed)
 
 
 async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(

@@ -27,11 +27,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from opentelemetry import propagate
-from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, set_span_in_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry
+from order_service.adapters.kafka_batches import BatchProducer, PartitionBatches
 from order_service.adapters.metrics import OrderMetrics
 
 _log = logging.getLogger(__name__)
@@ -42,30 +43,22 @@ _log = logging.getLogger(__name__)
 # another relay's SKIP LOCKED passes over them; if publishing fails, the rollback brings them
 # back.
 _CLAIM = text(
-    "DELETE FROM outbox WHERE sequence IN ("
+    "WITH claimed AS MATERIALIZED ("
     "SELECT sequence FROM outbox ORDER BY sequence LIMIT :limit FOR UPDATE SKIP LOCKED"
-    ") RETURNING sequence, topic, key, value, headers"
+    ") DELETE FROM outbox USING claimed WHERE outbox.sequence = claimed.sequence "
+    "RETURNING outbox.sequence, outbox.topic, outbox.key, outbox.value, outbox.headers"
 )
 _BACKLOG = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox"
 )
 
 
-class Producer(Protocol):
+class Producer(BatchProducer, Protocol):
     """What the relay needs of an ``aiokafka.AIOKafkaProducer``."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-    async def send(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        *,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> Awaitable[Any]: ...
 
 
 class OutboxRelay:
@@ -210,14 +203,15 @@ class OutboxRelay:
                 return 0
             # RETURNING keeps no order: publish in the order the rows were written.
             rows = sorted(claimed, key=lambda row: row.sequence)
-            spans, deliveries = [], []
-            for row in rows:
-                span, delivery = await self._send(row)
-                spans.append(span)
-                deliveries.append(delivery)
+            spans = []
             try:
                 async with asyncio.timeout(self._publish_timeout):
-                    await asyncio.gather(*deliveries)
+                    batches = PartitionBatches(self._producer)
+                    for row in rows:
+                        span, headers = self._traced_headers(row)
+                        spans.append(span)
+                        await batches.add(row.topic, key=row.key, value=row.value, headers=headers)
+                    await asyncio.gather(*await batches.send())
             except BaseException as error:
                 for span in spans:
                     span.set_status(Status(StatusCode.ERROR, type(error).__name__))
@@ -231,8 +225,8 @@ class OutboxRelay:
         self._metrics.relay_batch_seconds.observe(time.perf_counter() - started)
         return len(rows)
 
-    async def _send(self, row: Any) -> tuple[Any, Awaitable[Any]]:
-        assert self._producer is not None
+    def _traced_headers(self, row: Any) -> tuple[Span, list[tuple[str, bytes]]]:
+        """The record's PRODUCER span (child of the stored context) and its headers."""
         # The stored headers are already a str -> str mapping: the propagator reads it as is
         # (cheaper per record than the byte-pair helpers in observability.kafka).
         stored: dict[str, str] = row.headers
@@ -257,8 +251,7 @@ class OutboxRelay:
             if key not in self._propagation_fields
         ]
         headers.extend((key, value.encode()) for key, value in carrier.items())
-        delivery = await self._producer.send(row.topic, row.value, key=row.key, headers=headers)
-        return span, delivery
+        return span, headers
 
     def _count_produced(self, rows: Sequence[Any], *, ok: bool) -> None:
         """``kafka_messages_produced_total``, one increment per topic and batch."""
