@@ -4,11 +4,13 @@ python -m threadline_loadtests run     headless, bounded: HTML, CSV, PNG, verdic
 python -m threadline_loadtests ui      Locust's web UI (http://127.0.0.1:8089), judged when stopped
 python -m threadline_loadtests report  judge an earlier run's directory again (e.g. other SLOs)
 python -m threadline_loadtests bench   highest throughput holding p99 < 250 ms without errors
+python -m threadline_loadtests generator-cost   the load generator's own CPU per request
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -112,6 +114,45 @@ def _judge(out_dir: Path, slo: Path, *, look_up_traces: bool = False) -> int:
     return EXIT_PASS if report.passed else EXIT_BREACH
 
 
+def _generator_cost(args: argparse.Namespace) -> int:
+    from threadline_loadtests.generator_cost import (  # noqa: PLC0415 - only here
+        measure_generator_cost,
+        render_generator_doc,
+    )
+
+    load_before = os.getloadavg()
+    costs = measure_generator_cost(
+        out_dir=args.out,
+        http_port=_free_port(),
+        grpc_port=_free_port(),
+        users=args.users,
+        user_rps=args.user_rps,
+        run_time=args.run_time,
+        cpus=args.cpus,
+        trace_sample_ratio=args.trace_sample_ratio,
+    )
+    page = render_generator_doc(
+        costs,
+        user_rps=args.user_rps,
+        run_time=args.run_time,
+        cpus=args.cpus,
+        trace_sample_ratio=args.trace_sample_ratio,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
+    args.doc.parent.mkdir(parents=True, exist_ok=True)
+    args.doc.write_text(page)
+    print(page)
+    print(f"wrote {args.doc}")
+    return EXIT_PASS if all(cost.cpu_us_per_request is not None for cost in costs) else EXIT_ERROR
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m threadline_loadtests", description=__doc__.split("\n")[0]
@@ -134,10 +175,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--host", default="http://127.0.0.1:8000")
     bench.add_argument("--grpc-target", default="127.0.0.1:50051")
     bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
+    cost = commands.add_parser("generator-cost", help="the load generator's CPU per request")
+    cost.add_argument("--doc", type=Path, default=Path("docs/benchmarks/load/generator.md"))
+    cost.add_argument("--out", type=Path, default=Path("reports/generator-cost"))
+    cost.add_argument("--users", type=int, default=40, help="users of each class, alone")
+    cost.add_argument("--user-rps", type=float, default=10.0)
+    cost.add_argument("--run-time", default="40s", help="per user class")
+    cost.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
+    cost.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
     args = parser.parse_args(argv)
 
     if args.command == "report":
         return _judge(args.out, args.slo)
+    if args.command == "generator-cost":
+        return _generator_cost(args)
     if args.command == "bench":
         from threadline_loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
 

@@ -74,6 +74,8 @@ class RunPlan:
     cpus: str | None = None
     # Measure each stack component's CPU per request too (--cpu-by-component; the benchmark).
     cpu_by_component: bool = False
+    # Only these user classes (Locust's positional arguments); empty: all of them.
+    user_classes: tuple[str, ...] = ()
     headless: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = 8089
@@ -135,6 +137,7 @@ def locust_command(plan: RunPlan) -> list[str]:
         command.append("--reset-stats")
     if plan.cpu_by_component:
         command.append("--cpu-by-component")
+    command += plan.user_classes
     if plan.cpus is not None:
         command = ["taskset", "-c", plan.cpus, *command]
     return command
