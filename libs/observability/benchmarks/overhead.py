@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 RESULTS = ROOT / "docs" / "benchmarks"
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 WARMUP_SECONDS = 1
 HTTP_CONNECTIONS = 64
