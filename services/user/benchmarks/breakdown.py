@@ -104,6 +104,10 @@ def _staged_app(settings: Settings, body: dict[str, Any]) -> FastAPI:
         )
         return body
 
+    # To the front of the route table: appended, each stage would pay for matching every route
+    # of the service first, which the real route (declared early) does not.
+    routes = app.router.routes
+    routes[:] = [*routes[-3:], *routes[:-3]]
     return app
 
 
@@ -152,7 +156,7 @@ async def breakdown(
                 near_state,
             ),
             (
-                "= GET /v1/users/{id}, near-cache hit (+ UserPublic response)",
+                "= GET /v1/users/{id}, near-cache hit (+ route matching, UserPublic)",
                 near,
                 f"/v1/users/{user_id}",
                 auth,
@@ -172,7 +176,7 @@ async def breakdown(
             dict(far_state or {}),
         )
         redis_full = _Stage(
-            "= GET /v1/users/{id}, Redis hit (+ UserPublic response)",
+            "= GET /v1/users/{id}, Redis hit (+ route matching, UserPublic)",
             redis_get.label,
             far,
             f"/v1/users/{user_id}",
