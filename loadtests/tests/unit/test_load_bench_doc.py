@@ -93,4 +93,7 @@ def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
     assert "## CPU per request (400 req/s offered, the busiest step)" in page
     assert "| **system (all but the load generator)** | **2.70** |" in page
     assert "| 300 | 3.00 | 0.40 |" in page
+    # 2 cores less the generator's 0.35 ms at 800 req/s leave 2.15 ms per request.
+    assert "the two cores less the load generator's 0.35 ms would serve at most about 656" in page
+    assert "leaves the system at most 2.15 ms per request" in page
     assert "![steps](load/steps.png)" in page
