@@ -74,9 +74,11 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
         summary="Users, their passwords and access tokens (EdDSA JWTs, JWKS published).",
         lifespan=lifespan,
     )
-    app.include_router(users.router)
-    app.include_router(admin.router)
-    app.include_router(auth.router)
+    # Each router's prefix and tags are its own, so its routes join the app's table as they are,
+    # ahead of the documentation routes: `include_router` would add each router lazily, and
+    # FastAPI then matches its routes twice per request, which with the routes tried first cost
+    # a cache hit ~50 µs of CPU (docs/benchmarks/user.md).
+    app.router.routes[:0] = [*users.router.routes, *admin.router.routes, *auth.router.routes]
     install_problem_handlers(app)
     register_problem_schema(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
