@@ -20,9 +20,16 @@ from pathlib import Path
 
 from threadline_loadtests.bench_doc import draw_bench_charts, render_doc
 from threadline_loadtests.charts import draw_charts, read_history
+from threadline_loadtests.cpu_window import WindowSnapshots
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
-from threadline_loadtests.runner import HISTORY_CSV, RunPlan, prepare_test_data, run_locust
+from threadline_loadtests.runner import (
+    CPU_MARKS,
+    HISTORY_CSV,
+    RunPlan,
+    prepare_test_data,
+    run_locust,
+)
 from threadline_loadtests.summary import Figures, RunSummary
 
 __all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
@@ -113,11 +120,13 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         otlp_endpoint=settings.otlp_endpoint,
         measure_after_spawn=True,
         cpus=settings.cpus,
-        cpu_by_component=True,
+        cpu_marks_file=out_dir / CPU_MARKS,
         accounts_file=accounts_file,
     )
     print(f"bench: offering {target_rps:.0f} req/s with {users} users for {settings.step_time}")
-    run_locust(plan, quiet=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with WindowSnapshots(out_dir / CPU_MARKS) as stack_cpu:
+        run_locust(plan, quiet=True)
     history = out_dir / HISTORY_CSV
     if history.exists():
         draw_charts(
@@ -142,7 +151,7 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
         )
     else:
         print(f"bench:   {why}")
-    cpu_ms = summary.cpu_ms_per_request if summary else {}
+    cpu_ms = {**stack_cpu.ms_per_request(), **(summary.cpu_ms_per_request if summary else {})}
     return Step(target_rps, users, out_dir, summary, holds, why, cpu_ms)
 
 

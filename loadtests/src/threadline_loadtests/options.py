@@ -31,8 +31,8 @@ class LoadOptions:
     otlp_endpoint: str = ""
     summary_file: str = ""
     slowest_per_name: int = 5
-    # Also measure the stack's components' CPU per request (the benchmark; Linux, /proc).
-    cpu_by_component: bool = False
+    # Announce the measured stretch's ends in this file (the benchmark snapshots the stack then).
+    cpu_marks_file: str = ""
 
     @classmethod
     def from_parsed(cls, parsed: argparse.Namespace | None) -> LoadOptions:
@@ -111,9 +111,8 @@ def add_arguments(parser: Any) -> None:
         help="slowest requests (with trace ids) kept per request name",
     )
     group.add_argument(
-        "--cpu-by-component",
-        env_var="LOAD_CPU_BY_COMPONENT",
-        action="store_true",
-        default=defaults.cpu_by_component,
-        help="also measure the CPU per request of each stack component (services, data stores)",
+        "--cpu-marks-file",
+        env_var="LOAD_CPU_MARKS_FILE",
+        default=defaults.cpu_marks_file,
+        help="append a line there when the measured stretch opens and closes (for make bench)",
     )

@@ -38,6 +38,7 @@ CSV_PREFIX = "locust"
 HISTORY_CSV = f"{CSV_PREFIX}_stats_history.csv"
 HTML_REPORT = "report.html"
 SUMMARY_JSON = "summary.json"
+CPU_MARKS = "cpu-window.marks"
 ACCOUNTS_JSON = "accounts.json"
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
@@ -72,8 +73,8 @@ class RunPlan:
     measure_after_spawn: bool = False
     # `taskset -c <cpus>`: confine the load generator, so it cannot take the services' CPU.
     cpus: str | None = None
-    # Measure each stack component's CPU per request too (--cpu-by-component; the benchmark).
-    cpu_by_component: bool = False
+    # Have Locust mark its measured stretch there (--cpu-marks-file; the benchmark).
+    cpu_marks_file: Path | None = None
     # Only these user classes (Locust's positional arguments); empty: all of them.
     user_classes: tuple[str, ...] = ()
     headless: bool = True
@@ -135,8 +136,8 @@ def locust_command(plan: RunPlan) -> list[str]:
         command += ["--web-host", plan.web_host, "--web-port", str(plan.web_port)]
     if plan.measure_after_spawn:
         command.append("--reset-stats")
-    if plan.cpu_by_component:
-        command.append("--cpu-by-component")
+    if plan.cpu_marks_file is not None:
+        command += ["--cpu-marks-file", str(plan.cpu_marks_file)]
     command += plan.user_classes
     if plan.cpus is not None:
         command = ["taskset", "-c", plan.cpus, *command]

@@ -68,7 +68,9 @@ class LoadSession:
                 otlp_endpoint=options.otlp_endpoint or None,
             ),
             slowest=SlowestRequests(options.slowest_per_name),
-            cpu=CpuWindow(with_components=options.cpu_by_component),
+            cpu=CpuWindow(
+                marks_file=Path(options.cpu_marks_file) if options.cpu_marks_file else None
+            ),
         )
 
     def prepare(self, *, host: str) -> None:

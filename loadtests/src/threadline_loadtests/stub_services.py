@@ -38,11 +38,11 @@ PAGE_SIZE = 10
 NEXT_PAGE = "page-2"
 
 
-def _http_response(status: int, reason: str, body: object) -> bytes:
+def _http_response(status: int, reason: str, body: object, *, close: bool = False) -> bytes:
     payload = json.dumps(body).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(payload)}\r\n\r\n"
+        f"content-length: {len(payload)}\r\n" + ("connection: close\r\n" if close else "") + "\r\n"
     )
     return head.encode() + payload
 
@@ -50,9 +50,10 @@ def _http_response(status: int, reason: str, body: object) -> bytes:
 class _HttpStub(asyncio.Protocol):
     """HTTP/1.1 with keep-alive: one fixed answer per route, requests parsed just enough."""
 
-    created = _http_response(201, "Created", USER)
-    token = _http_response(200, "OK", TOKEN)
-    profile = _http_response(200, "OK", USER)
+    # By route, then by whether the client asked to close the connection (as servers say so).
+    created = {close: _http_response(201, "Created", USER, close=close) for close in (False, True)}
+    token = {close: _http_response(200, "OK", TOKEN, close=close) for close in (False, True)}
+    profile = {close: _http_response(200, "OK", USER, close=close) for close in (False, True)}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -73,13 +74,14 @@ class _HttpStub(asyncio.Protocol):
                 return  # the body is still on its way
             self.buffer = self.buffer[end + 4 + length :]
             method, path, _version = request_line.split(" ", 2)
+            close = headers.get("connection", "").lower() == "close"
             if method == "POST" and path.endswith("/v1/users"):
-                self.transport.write(self.created)
+                self.transport.write(self.created[close])
             elif path.endswith("/v1/auth/token"):
-                self.transport.write(self.token)
+                self.transport.write(self.token[close])
             else:
-                self.transport.write(self.profile)
-            if headers.get("connection", "").lower() == "close":
+                self.transport.write(self.profile[close])
+            if close:
                 self.transport.close()
                 return
 
