@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as redis
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from observability import Telemetry
 from observability.redis import instrument_redis
-from observability.sqlalchemy import instrument_engine
+from observability.sqlalchemy import ParentFollowingEngineTracer, instrument_engine
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +36,45 @@ async def test_sql_statements_are_client_spans_of_the_use_case(
     assert statements
     assert all(span.context.trace_id == use_case.get_span_context().trace_id for span in statements)
     assert checked_out == 1
+
+
+async def test_statements_of_unsampled_traces_skip_the_span_work(
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    named: list[str] = []
+    operation_name = ParentFollowingEngineTracer._operation_name
+
+    def counting_operation_name(self: ParentFollowingEngineTracer, *args: object) -> str:
+        name: str = operation_name(self, *args)  # type: ignore[no-untyped-call]
+        named.append(name)
+        return name
+
+    monkeypatch.setattr(ParentFollowingEngineTracer, "_operation_name", counting_operation_name)
+    engine = create_async_engine(database_url)
+    instrument_engine(engine, telemetry)
+    unsampled = NonRecordingSpan(
+        SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+    )
+    try:
+        async with engine.connect() as connection:
+            with trace.use_span(unsampled):
+                assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+            assert not spans.get_finished_spans()
+            assert not named  # no attributes built for a span that would be dropped
+            with telemetry.tracer("test").start_as_current_span("sampled use case"):
+                assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
+    finally:
+        await engine.dispose()
+
+    statements = [span for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    assert [span.name for span in statements] == ["SELECT"]
+    assert statements[0].attributes is not None
+    assert statements[0].attributes["db.system"] == "postgresql"
+    assert named
+    assert set(named) == {"SELECT"}
 
 
 async def test_redis_commands_are_client_spans(
