@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from observability import Telemetry
 from observability.httpx import instrument_client
@@ -48,6 +49,34 @@ async def test_a_request_without_response_is_measured_as_error(telemetry: Teleme
     await client.aclose()
 
     labels = {"peer": "user-service", "method": "GET", "status_class": "error"}
+    count = telemetry.metrics.registry.get_sample_value(
+        "http_client_request_duration_seconds_count", labels
+    )
+    assert count == 1
+
+
+async def test_requests_of_unsampled_traces_carry_the_context_without_a_span(
+    telemetry: Telemetry, spans: InMemorySpanExporter
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(upstream), base_url="http://user")
+    instrument_client(client, telemetry, peer="user-service")
+    unsampled = NonRecordingSpan(
+        SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+    )
+    with trace.use_span(unsampled):
+        await client.get("/v1/users/1")
+    await client.aclose()
+
+    # The caller's own span id: no child span was made, not even a non-recording one.
+    assert seen[0].headers["traceparent"] == f"00-{0xABC:032x}-{0xDEF:016x}-00"
+    assert not spans.get_finished_spans()
+    labels = {"peer": "user-service", "method": "GET", "status_class": "2xx"}
     count = telemetry.metrics.registry.get_sample_value(
         "http_client_request_duration_seconds_count", labels
     )
