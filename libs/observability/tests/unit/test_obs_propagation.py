@@ -47,6 +47,8 @@ async def grpc_target(telemetry: Telemetry) -> AsyncIterator[tuple[str, asyncio.
     async def create(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         if request == b"missing":
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such product")
+        if request == b"slow":
+            await asyncio.sleep(30)
         headers = inject_headers([("event-id", b"e-1")])
         await outbox.put(FakeRecord("orders.v1", 0, 41, b"created", headers))
         return b"ok:" + request
@@ -143,6 +145,40 @@ async def test_grpc_status_codes_reach_span_and_metrics(
     labels = {"grpc_service": "test.v1.Orders", "grpc_method": "Create", "grpc_code": "NOT_FOUND"}
     assert registry.get_sample_value("grpc_server_handling_seconds_count", labels) == 1
     assert registry.get_sample_value("grpc_client_handling_seconds_count", labels) == 1
+
+
+@pytest.mark.parametrize(
+    ("give_up", "expected"),
+    [("deadline", grpc.StatusCode.DEADLINE_EXCEEDED), ("cancel", grpc.StatusCode.CANCELLED)],
+)
+async def test_an_abandoned_call_is_recorded_with_the_reason_not_unknown(
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    grpc_target: tuple[str, asyncio.Queue[FakeRecord]],
+    give_up: str,
+    expected: grpc.StatusCode,
+) -> None:
+    target, _ = grpc_target
+    async with grpc.aio.insecure_channel(target) as channel:
+        call = channel.unary_unary(METHOD)(b"slow", timeout=0.3 if give_up == "deadline" else 30)
+        if give_up == "cancel":
+            await asyncio.sleep(0.3)
+            call.cancel()
+        with pytest.raises((grpc.aio.AioRpcError, asyncio.CancelledError)):
+            await call
+
+        # The server learns of it a moment later and unwinds the handler.
+        async with asyncio.timeout(5):
+            while not spans.get_finished_spans():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    server_span = _by_kind(spans.get_finished_spans(), SpanKind.SERVER, "test.v1.Orders/Create")
+    assert server_span.attributes is not None
+    assert server_span.attributes["rpc.grpc.status_code"] == expected.value[0]
+    labels = {"grpc_service": "test.v1.Orders", "grpc_method": "Create", "grpc_code": expected.name}
+    assert (
+        telemetry.metrics.registry.get_sample_value("grpc_server_handling_seconds_count", labels)
+        == 1
+    )
 
 
 def test_kafka_headers_round_trip_without_duplicating_traceparent(

@@ -10,6 +10,7 @@ sampled call and every call that ends in a server-side error code.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
@@ -51,6 +52,23 @@ SERVER_ERROR_CODES = frozenset(
         grpc.StatusCode.DATA_LOSS,
     }
 )
+
+
+def _status_of(
+    error: BaseException | None, context: grpc.aio.ServicerContext[Any, Any]
+) -> grpc.StatusCode:
+    """The status a handler that set none ended with: OK, the caller gave up, or UNKNOWN."""
+    if error is None:
+        return grpc.StatusCode.OK
+    if isinstance(error, asyncio.CancelledError):
+        # grpc.aio cancels the handler when the deadline passes or the client cancels; neither
+        # is an unknown server failure, and the two mean different things on a dashboard.
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.UNKNOWN
+
 
 _HANDLER_KINDS = (
     ("unary_unary", grpc.unary_unary_rpc_method_handler),
@@ -119,8 +137,7 @@ class _Observed:
         context: grpc.aio.ServicerContext[Any, Any],
         error: BaseException | None,
     ) -> None:
-        default = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
-        code = as_status_code(context.code(), default)
+        code = as_status_code(context.code(), _status_of(error, context))
         recording = span.is_recording()
         if recording:
             span.set_attribute("rpc.grpc.status_code", code.value[0])
