@@ -89,8 +89,10 @@ def write_report(
         f"- {meta['date']}, commit `{meta['commit']}`, {meta['cpus']} CPUs shared with other work "
         f"(1-minute load average after the run: {meta['load_average_after']}), "
         f"Python {meta['python']}",
-        "- one uvicorn worker per server (uvloop, httptools), loopback, load from `wrk -t1`;",
-        "  each scenario runs for the same time, after a warm-up of every server",
+        "- one uvicorn worker per server (uvloop, httptools), loopback, load from `wrk -t1`,",
+        "  after a warm-up of every server; the bare route and the two hits take turns (5 turns",
+        "  each), so neighbours' load falls on all three: p50 is the median of the turns', p99",
+        "  the highest",
         "- the service runs as in production: auth (EdDSA JWT), RED metrics, spans sampled at 0.1",
         "  (not exported: no collector), JSON logs at WARNING; its near cache as configured",
         f"  ({settings.cache_near_ttl_seconds:g} s, {settings.cache_near_max_entries:,} entries), "

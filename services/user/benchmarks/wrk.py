@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -72,6 +73,42 @@ def run_wrk(
         non_2xx=figures["non_2xx"],
         socket_errors=figures["socket_errors"],
         note=note,
+    )
+
+
+def in_turns(
+    scenarios: list[tuple[str, str, str, str]], *, seconds: int, connections: int, turns: int
+) -> list[Result]:
+    """Run (name, url, lua, note) scenarios taking turns, `turns` times `seconds / turns` each.
+
+    On a machine shared with other work, a neighbour's burst then falls on every scenario rather
+    than on the one that happened to be running. Throughput is over all turns; p50 is the median
+    of the turns' p50s, p99 the highest of their p99s.
+    """
+    per_turn = max(1, round(seconds / turns))
+    runs: dict[str, list[Result]] = {name: [] for name, *_ in scenarios}
+    for _ in range(turns):
+        for name, url, lua, note in scenarios:
+            runs[name].append(
+                run_wrk(name, url, seconds=per_turn, connections=connections, lua=lua, note=note)
+            )
+    return [_combined(runs[name]) for name, *_ in scenarios]
+
+
+def _combined(turns: list[Result]) -> Result:
+    requests = sum(turn.requests for turn in turns)
+    elapsed = sum(turn.seconds for turn in turns)
+    return Result(
+        scenario=turns[0].scenario,
+        connections=turns[0].connections,
+        requests=requests,
+        seconds=round(elapsed, 2),
+        throughput_rps=round(requests / elapsed, 1),
+        p50_ms=round(statistics.median(turn.p50_ms for turn in turns), 2),
+        p99_ms=max(turn.p99_ms for turn in turns),
+        non_2xx=sum(turn.non_2xx for turn in turns),
+        socket_errors=sum(turn.socket_errors for turn in turns),
+        note=turns[0].note,
     )
 
 
