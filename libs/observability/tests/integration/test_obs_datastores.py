@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import opentelemetry.instrumentation.redis as redis_instrumentation
 import pytest
 import redis.asyncio as redis
 from opentelemetry import trace
@@ -90,3 +91,35 @@ async def test_redis_commands_are_client_spans(
 
     names = [span.name for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
     assert names == ["SET", "GET"]
+
+
+async def test_redis_commands_of_unsampled_traces_skip_the_span_work(
+    telemetry: Telemetry,
+    spans: InMemorySpanExporter,
+    redis_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    formatted: list[list[str]] = []
+    format_args = redis_instrumentation._format_command_args  # type: ignore[attr-defined]
+
+    def counting_format_args(args: list[str]) -> object:
+        formatted.append(args)
+        return format_args(args)
+
+    monkeypatch.setattr(redis_instrumentation, "_format_command_args", counting_format_args)
+    client = instrument_redis(redis.Redis.from_url(redis_db_url), telemetry)
+    unsampled = NonRecordingSpan(
+        SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+    )
+    try:
+        with trace.use_span(unsampled):
+            await client.set("user:1", "ada", ex=60)
+        assert not formatted
+        with telemetry.tracer("test").start_as_current_span("cache read"):
+            assert await client.get("user:1") == b"ada"
+    finally:
+        await client.aclose()
+
+    assert len(formatted) == 1
+    names = [span.name for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    assert names == ["GET"]
