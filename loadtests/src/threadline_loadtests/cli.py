@@ -169,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
     bench.add_argument("--step-time", default="45s", help="duration of each step")
     bench.add_argument("--start-rps", type=float, default=200.0)
+    bench.add_argument("--user-rps", type=float, default=10.0, help="requests/s each user aims at")
     bench.add_argument("--max-rps", type=float, default=2000.0)
     bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
     bench.add_argument("--otlp-endpoint", default=AUTO)
@@ -200,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 step_time=args.step_time,
                 start_rps=args.start_rps,
                 max_rps=args.max_rps,
+                user_rps=args.user_rps,
                 trace_sample_ratio=args.trace_sample_ratio,
                 otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
                 host=args.host,
