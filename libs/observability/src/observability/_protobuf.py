@@ -8,6 +8,7 @@ rarer is left to the stock encoder by the callers.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.exporter.otlp.proto.common._internal import (
@@ -24,6 +25,7 @@ __all__ = [
     "EncodingCache",
     "any_value",
     "attributes",
+    "encode_by_resource_and_scope",
     "field",
     "pack_double",
     "pack_fixed32",
@@ -133,3 +135,35 @@ class EncodingCache:
                 _encode_instrumentation_scope(scope).SerializeToString(),  # type: ignore[arg-type]
             )
         return cached[1]
+
+
+def encode_by_resource_and_scope(
+    items: Iterable[Any], encode: Callable[[Any], bytes], cache: EncodingCache
+) -> bytes:
+    """An OTLP export request: each item encoded, grouped by resource then scope as the SDK does.
+
+    Traces and logs share the layout: the request repeats field 1, a Resource{Spans,Logs}
+    (1 resource, 2 scope groups, 3 schema_url); a scope group is a Scope{Spans,Logs} (1 scope,
+    2 items, 3 schema_url). ``items`` are spans or log records: both carry ``resource`` and
+    ``instrumentation_scope``.
+    """
+    grouped: dict[int, tuple[Resource, dict[int, tuple[Any, list[bytes]]]]] = {}
+    for item in items:
+        resource = item.resource
+        scope = item.instrumentation_scope or None
+        _, scopes = grouped.setdefault(id(resource), (resource, {}))
+        _, encoded = scopes.setdefault(id(scope), (scope, []))
+        encoded.append(encode(item))
+    request = []
+    for resource, scopes in grouped.values():
+        resource_group = [field(b"\x0a", cache.resource(resource))]
+        for scope, encoded in scopes.values():
+            scope_group = [field(b"\x0a", cache.scope(scope))]
+            scope_group.extend(field(b"\x12", item) for item in encoded)
+            if scope is not None and scope.schema_url:
+                scope_group.append(string(b"\x1a", scope.schema_url))
+            resource_group.append(field(b"\x12", b"".join(scope_group)))
+        if resource.schema_url:
+            resource_group.append(string(b"\x1a", resource.schema_url))
+        request.append(field(b"\x0a", b"".join(resource_group)))
+    return b"".join(request)

@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 from observability._protobuf import (
     EncodingCache,
     attributes,
+    encode_by_resource_and_scope,
     field,
     pack_fixed32,
     pack_fixed64,
@@ -34,7 +35,6 @@ from observability._protobuf import (
 )
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = ["LeanOTLPSpanExporter", "encode_spans_fast"]
@@ -94,27 +94,7 @@ def _span(span: ReadableSpan) -> bytes:
 
 def encode_spans_fast(spans: Sequence[ReadableSpan], cache: EncodingCache | None = None) -> bytes:
     """The serialised ``ExportTraceServiceRequest`` for ``spans``, grouped as the SDK groups."""
-    cache = cache or EncodingCache()
-    grouped: dict[int, tuple[Resource, dict[int, tuple[Any, list[bytes]]]]] = {}
-    for span in spans:
-        resource = span.resource
-        scope = span.instrumentation_scope or None
-        _, scopes = grouped.setdefault(id(resource), (resource, {}))
-        _, encoded = scopes.setdefault(id(scope), (scope, []))
-        encoded.append(_span(span))
-    request = []
-    for resource, scopes in grouped.values():
-        resource_spans = [field(b"\x0a", cache.resource(resource))]
-        for scope, encoded in scopes.values():
-            scope_spans = [field(b"\x0a", cache.scope(scope))]
-            scope_spans.extend(field(b"\x12", span) for span in encoded)
-            if scope is not None and scope.schema_url:
-                scope_spans.append(string(b"\x1a", scope.schema_url))
-            resource_spans.append(field(b"\x12", b"".join(scope_spans)))
-        if resource.schema_url:
-            resource_spans.append(string(b"\x1a", resource.schema_url))
-        request.append(field(b"\x0a", b"".join(resource_spans)))
-    return b"".join(request)
+    return encode_by_resource_and_scope(spans, _span, cache or EncodingCache())
 
 
 class LeanOTLPSpanExporter(OTLPSpanExporter):

@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from observability._protobuf import (
     EncodingCache,
     attributes,
+    encode_by_resource_and_scope,
     field,
     pack_fixed32,
     pack_fixed64,
@@ -30,7 +31,6 @@ from observability._protobuf import (
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord
-    from opentelemetry.sdk.resources import Resource
 
 __all__ = ["LeanOTLPLogExporter", "encode_logs_fast"]
 
@@ -77,27 +77,7 @@ def encode_logs_fast(
     batch: Sequence[ReadableLogRecord], cache: EncodingCache | None = None
 ) -> bytes:
     """The serialised ``ExportLogsServiceRequest`` for ``batch``, grouped as the SDK groups."""
-    cache = cache or EncodingCache()
-    grouped: dict[int, tuple[Resource, dict[int, tuple[Any, list[bytes]]]]] = {}
-    for data in batch:
-        resource = data.resource
-        scope = data.instrumentation_scope or None
-        _, scopes = grouped.setdefault(id(resource), (resource, {}))
-        _, encoded = scopes.setdefault(id(scope), (scope, []))
-        encoded.append(_log(data))
-    request = []
-    for resource, scopes in grouped.values():
-        resource_logs = [field(b"\x0a", cache.resource(resource))]
-        for scope, encoded in scopes.values():
-            scope_logs = [field(b"\x0a", cache.scope(scope))]
-            scope_logs.extend(field(b"\x12", record) for record in encoded)
-            if scope is not None and scope.schema_url:
-                scope_logs.append(string(b"\x1a", scope.schema_url))
-            resource_logs.append(field(b"\x12", b"".join(scope_logs)))
-        if resource.schema_url:
-            resource_logs.append(string(b"\x1a", resource.schema_url))
-        request.append(field(b"\x0a", b"".join(resource_logs)))
-    return b"".join(request)
+    return encode_by_resource_and_scope(batch, _log, cache or EncodingCache())
 
 
 class LeanOTLPLogExporter(OTLPLogExporter):
