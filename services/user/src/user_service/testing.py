@@ -159,6 +159,24 @@ class FakeEvents:
         self.logins.append(outcome)
 
 
+@dataclass
+class CacheCounts:
+    """A cache's lookups by outcome (its `CacheObserver`), for assertions."""
+
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+
+    def hit(self) -> None:
+        self.hits += 1
+
+    def miss(self) -> None:
+        self.misses += 1
+
+    def error(self) -> None:
+        self.errors += 1
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = datetime(2026, 1, 1, tzinfo=UTC)

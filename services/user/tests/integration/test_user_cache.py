@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -19,24 +18,9 @@ from threadline_native.net import free_port
 from user_service.adapters.cache import RedisUserCache
 from user_service.adapters.redis_client import create_redis
 from user_service.domain.users import User
+from user_service.testing import CacheCounts
 
 TTL, JITTER, NEGATIVE_TTL = 300.0, 0.1, 30.0
-
-
-@dataclass
-class Counts:
-    hits: int = 0
-    misses: int = 0
-    errors: int = 0
-
-    def hit(self) -> None:
-        self.hits += 1
-
-    def miss(self) -> None:
-        self.misses += 1
-
-    def error(self) -> None:
-        self.errors += 1
 
 
 class CountingLoader:
@@ -57,7 +41,7 @@ def a_user() -> User:
     return User.register(email="ada@example.com", full_name="Ada", now=datetime.now(UTC))
 
 
-def cache_on(redis: Redis, counts: Counts) -> RedisUserCache:
+def cache_on(redis: Redis, counts: CacheCounts) -> RedisUserCache:
     return RedisUserCache(
         redis,
         observer=counts,
@@ -76,7 +60,7 @@ async def redis(redis_db_url: str) -> AsyncIterator[Redis]:
 
 
 async def test_a_loaded_user_is_served_from_redis_afterwards(redis: Redis) -> None:
-    counts, user = Counts(), a_user()
+    counts, user = CacheCounts(), a_user()
     cache, load = cache_on(redis, counts), CountingLoader(user)
     assert await cache.get_or_load(user.id, load) == user
     assert await cache.get_or_load(user.id, load) == user
@@ -86,7 +70,7 @@ async def test_a_loaded_user_is_served_from_redis_afterwards(redis: Redis) -> No
 
 
 async def test_an_unknown_id_is_cached_as_missing_for_a_short_while(redis: Redis) -> None:
-    counts, missing = Counts(), uuid.uuid4()
+    counts, missing = CacheCounts(), uuid.uuid4()
     cache, load = cache_on(redis, counts), CountingLoader(None)
     assert await cache.get_or_load(missing, load) is None
     assert await cache.get_or_load(missing, load) is None
@@ -95,7 +79,7 @@ async def test_an_unknown_id_is_cached_as_missing_for_a_short_while(redis: Redis
 
 
 async def test_ttls_are_spread_so_entries_written_together_expire_apart(redis: Redis) -> None:
-    cache = cache_on(redis, Counts())
+    cache = cache_on(redis, CacheCounts())
     users = [a_user() for _ in range(40)]
     for user in users:
         await cache.get_or_load(user.id, CountingLoader(user))
@@ -106,7 +90,7 @@ async def test_ttls_are_spread_so_entries_written_together_expire_apart(redis: R
 
 async def test_a_stampede_on_a_cold_key_makes_one_query(redis: Redis) -> None:
     user = a_user()
-    counts = Counts()
+    counts = CacheCounts()
     cache, load = cache_on(redis, counts), CountingLoader(user, delay=0.05)
     results = await asyncio.gather(*(cache.get_or_load(user.id, load) for _ in range(100)))
     assert results == [user] * 100
@@ -115,7 +99,7 @@ async def test_a_stampede_on_a_cold_key_makes_one_query(redis: Redis) -> None:
 
 async def test_invalidation_makes_the_next_read_load_again(redis: Redis) -> None:
     user = a_user()
-    cache, load = cache_on(redis, Counts()), CountingLoader(user)
+    cache, load = cache_on(redis, CacheCounts()), CountingLoader(user)
     await cache.get_or_load(user.id, load)
     await cache.invalidate(user.id)
     await cache.get_or_load(user.id, load)
@@ -125,7 +109,7 @@ async def test_invalidation_makes_the_next_read_load_again(redis: Redis) -> None
 async def test_an_entry_it_cannot_read_is_a_miss_not_an_error(redis: Redis) -> None:
     user = a_user()
     await redis.set(f"user:v1:{user.id}", b'{"written by": "another version"}')
-    counts = Counts()
+    counts = CacheCounts()
     assert await cache_on(redis, counts).get_or_load(user.id, CountingLoader(user)) == user
     assert (counts.misses, counts.errors) == (1, 0)
 
@@ -136,7 +120,7 @@ async def test_without_redis_reads_go_to_the_loader_and_say_so_once(
     started = time.monotonic()
     # Nothing listens on this port: every command fails at once.
     unreachable = create_redis(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.25)
-    counts, user = Counts(), a_user()
+    counts, user = CacheCounts(), a_user()
     cache, load = cache_on(unreachable, counts), CountingLoader(user)
     with caplog.at_level(logging.WARNING, logger="user_service.adapters.cache"):
         for _ in range(5):

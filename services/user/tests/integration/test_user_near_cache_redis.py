@@ -21,22 +21,7 @@ from user_service.adapters.invalidations import InvalidationListener
 from user_service.adapters.near_cache import NearUserCache
 from user_service.adapters.redis_client import create_redis
 from user_service.domain.users import User
-
-
-@dataclass
-class Counts:
-    hits: int = 0
-    misses: int = 0
-    errors: int = 0
-
-    def hit(self) -> None:
-        self.hits += 1
-
-    def miss(self) -> None:
-        self.misses += 1
-
-    def error(self) -> None:
-        self.errors += 1
+from user_service.testing import CacheCounts
 
 
 @dataclass
@@ -58,8 +43,8 @@ class Database:
 class Replica:
     near: NearUserCache
     listener: InvalidationListener
-    redis_counts: Counts
-    near_counts: Counts
+    redis_counts: CacheCounts
+    near_counts: CacheCounts
 
     async def read(self, database: Database, user_id: uuid.UUID) -> User | None:
         return await self.near.get_or_load(user_id, database.loader(user_id))
@@ -77,7 +62,7 @@ async def start_replica() -> AsyncIterator[Start]:
         async def start(redis_url: str, *, near_ttl: float) -> Replica:
             redis = create_redis(redis_url, timeout_seconds=0.25)
             stack.push_async_callback(redis.aclose)
-            redis_counts, near_counts = Counts(), Counts()
+            redis_counts, near_counts = CacheCounts(), CacheCounts()
             tier = RedisUserCache(
                 redis,
                 observer=redis_counts,

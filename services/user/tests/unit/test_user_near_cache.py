@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -13,25 +12,9 @@ import pytest
 from user_service.adapters.near_cache import NearUserCache
 from user_service.domain.users import User
 from user_service.service_layer.ports import UserLoader
-from user_service.testing import FakeCache
+from user_service.testing import CacheCounts, FakeCache
 
 TTL = 2.0
-
-
-@dataclass
-class Counts:
-    hits: int = 0
-    misses: int = 0
-    errors: int = 0
-
-    def hit(self) -> None:
-        self.hits += 1
-
-    def miss(self) -> None:
-        self.misses += 1
-
-    def error(self) -> None:
-        self.errors += 1
 
 
 class Clock:
@@ -79,7 +62,7 @@ def backing() -> Backing:
 
 
 def near_over(
-    backing: Backing, clock: Clock, counts: Counts, max_entries: int = 100
+    backing: Backing, clock: Clock, counts: CacheCounts, max_entries: int = 100
 ) -> NearUserCache:
     return NearUserCache(
         backing, observer=counts, ttl_seconds=TTL, max_entries=max_entries, clock=clock
@@ -89,7 +72,7 @@ def near_over(
 async def test_an_entry_is_served_from_memory_until_its_ttl_then_asked_for_again(
     backing: Backing, clock: Clock
 ) -> None:
-    counts, user = Counts(), a_user()
+    counts, user = CacheCounts(), a_user()
     near = near_over(backing, clock, counts)
     assert await near.get_or_load(user.id, loader(user)) == user
     clock.now += TTL - 0.01
@@ -104,7 +87,7 @@ async def test_the_ttl_counts_from_when_the_fetch_began_not_when_it_ended(
     backing: Backing, clock: Clock
 ) -> None:
     user = a_user()
-    near = near_over(backing, clock, Counts())
+    near = near_over(backing, clock, CacheCounts())
     backing.gate = asyncio.Event()
     fetch = asyncio.create_task(near.get_or_load(user.id, loader(user)))
     await asyncio.sleep(0)
@@ -117,7 +100,7 @@ async def test_the_ttl_counts_from_when_the_fetch_began_not_when_it_ended(
 
 
 async def test_an_unknown_id_is_remembered_as_missing_too(backing: Backing, clock: Clock) -> None:
-    near, missing = near_over(backing, clock, Counts()), uuid.uuid4()
+    near, missing = near_over(backing, clock, CacheCounts()), uuid.uuid4()
     assert await near.get_or_load(missing, loader(None)) is None
     assert await near.get_or_load(missing, loader(None)) is None
     assert backing.lookups == 1
@@ -127,7 +110,7 @@ async def test_invalidate_drops_the_local_copy_and_invalidates_the_tier_behind(
     backing: Backing, clock: Clock
 ) -> None:
     user = a_user()
-    near = near_over(backing, clock, Counts())
+    near = near_over(backing, clock, CacheCounts())
     await near.get_or_load(user.id, loader(user))
     await near.invalidate(user.id)
     assert backing.invalidated == [user.id]
@@ -139,7 +122,7 @@ async def test_news_from_another_replica_drops_one_user_or_all(
     backing: Backing, clock: Clock
 ) -> None:
     ada, bob = a_user("Ada"), a_user("Bob")
-    near = near_over(backing, clock, Counts())
+    near = near_over(backing, clock, CacheCounts())
     await near.get_or_load(ada.id, loader(ada))
     await near.get_or_load(bob.id, loader(bob))
     near.forget(ada.id)
@@ -153,7 +136,7 @@ async def test_a_fetch_under_way_when_news_arrives_is_served_but_not_kept(
     backing: Backing, clock: Clock
 ) -> None:
     user = a_user()
-    near = near_over(backing, clock, Counts())
+    near = near_over(backing, clock, CacheCounts())
     backing.gate = asyncio.Event()
     fetch = asyncio.create_task(near.get_or_load(user.id, loader(user)))
     await asyncio.sleep(0)
@@ -166,7 +149,7 @@ async def test_a_fetch_under_way_when_news_arrives_is_served_but_not_kept(
 async def test_it_never_holds_more_than_max_entries_and_drops_the_oldest_first(
     backing: Backing, clock: Clock
 ) -> None:
-    near = near_over(backing, clock, Counts(), max_entries=3)
+    near = near_over(backing, clock, CacheCounts(), max_entries=3)
     users = [a_user(f"User{index}") for index in range(5)]
     for user in users:
         await near.get_or_load(user.id, loader(user))
@@ -183,7 +166,7 @@ async def test_it_never_holds_more_than_max_entries_and_drops_the_oldest_first(
 async def test_expired_entries_are_purged_as_new_ones_arrive(
     backing: Backing, clock: Clock
 ) -> None:
-    near = near_over(backing, clock, Counts())
+    near = near_over(backing, clock, CacheCounts())
     for index in range(10):
         user = a_user(f"User{index}")
         await near.get_or_load(user.id, loader(user))
@@ -195,6 +178,6 @@ async def test_expired_entries_are_purged_as_new_ones_arrive(
 
 def test_a_near_cache_needs_a_positive_ttl_and_room(backing: Backing) -> None:
     with pytest.raises(ValueError, match="positive TTL"):
-        NearUserCache(backing, observer=Counts(), ttl_seconds=0, max_entries=10)
+        NearUserCache(backing, observer=CacheCounts(), ttl_seconds=0, max_entries=10)
     with pytest.raises(ValueError, match="positive TTL"):
-        NearUserCache(backing, observer=Counts(), ttl_seconds=1, max_entries=0)
+        NearUserCache(backing, observer=CacheCounts(), ttl_seconds=1, max_entries=0)
