@@ -42,3 +42,29 @@ async def test_grpc_health_follows_readiness(telemetry: Telemetry) -> None:
     finally:
         await channel.close()
         await server.stop(None)
+
+
+async def test_grpc_health_is_not_serving_before_readiness_was_first_evaluated(
+    telemetry: Telemetry,
+) -> None:
+    released = asyncio.Event()
+
+    async def slow_database() -> None:
+        await released.wait()
+
+    telemetry.health.add_check("database", slow_database, timeout=30)
+    server = grpc.aio.server()
+    add_health_servicer(server, telemetry, services=["order.v1.OrderService"], poll_seconds=0.01)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for service in ("", "order.v1.OrderService"):
+                # Not NOT_FOUND: a probe must read "not yet", not "no such service".
+                request = health_pb2.HealthCheckRequest(service=service)
+                reply = await stub.Check(request, timeout=5)
+                assert reply.status == NOT_SERVING
+    finally:
+        released.set()
+        await server.stop(None)

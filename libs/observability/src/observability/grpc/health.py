@@ -42,6 +42,9 @@ def add_health_servicer(
             await servicer.set(name, _SERVING if serving else _NOT_SERVING)
 
     async def follow_readiness() -> None:
+        # The stock servicer starts with "" SERVING and the named services unknown (NOT_FOUND):
+        # until readiness has been evaluated once, say "not yet" for all of them.
+        await publish(False)
         while not telemetry.health.draining:
             report = await telemetry.health.readiness()
             await publish(report.ok)
