@@ -17,8 +17,10 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from observability.tracing import drops_children_of_unsampled, in_unsampled_trace
 
 if TYPE_CHECKING:
     from observability.metrics import Metrics
@@ -64,8 +66,7 @@ class UnsampledShortcut(httpx.AsyncBaseTransport):
         self._plain = plain
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        parent = trace.get_current_span().get_span_context()
-        if parent.is_valid and not parent.trace_flags.sampled:
+        if in_unsampled_trace():
             propagate.inject(request.headers)
             return await self._plain.handle_async_request(request)
         return await self._traced.handle_async_request(request)
@@ -85,7 +86,7 @@ def instrument_client(
     traced = MeteredTransport(inner, metrics=telemetry.metrics, peer=peer)
     client._transport = traced
     HTTPXClientInstrumentor.instrument_client(client, tracer_provider=telemetry.tracer_provider)
-    if telemetry.settings.traces_sampler.startswith("parentbased_"):
+    if drops_children_of_unsampled(telemetry.settings):
         plain = MeteredTransport(inner, metrics=telemetry.metrics, peer=peer)
         client._transport = UnsampledShortcut(traced=traced, plain=plain)
     return client

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
+from observability.tracing import drops_children_of_unsampled, in_unsampled_trace
 
 if TYPE_CHECKING:
     from observability.telemetry import Telemetry
@@ -27,7 +27,7 @@ def instrument_redis(client: Any, telemetry: Telemetry) -> Any:
     from opentelemetry.instrumentation.redis import RedisInstrumentor  # noqa: PLC0415
 
     RedisInstrumentor.instrument_client(client, tracer_provider=telemetry.tracer_provider)
-    if telemetry.settings.traces_sampler.startswith("parentbased_"):
+    if drops_children_of_unsampled(telemetry.settings):
         _skip_unsampled(client)
     return client
 
@@ -37,8 +37,7 @@ def _skip_unsampled(client: Any) -> None:
     plain = traced.__wrapped__  # the client's own method
 
     async def execute_command(*args: Any, **options: Any) -> Any:
-        parent = trace.get_current_span().get_span_context()
-        if parent.is_valid and not parent.trace_flags.sampled:
+        if in_unsampled_trace():
             return await plain(*args, **options)
         return await traced(*args, **options)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+
+from observability.tracing import drops_children_of_unsampled, in_unsampled_trace
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,7 +38,7 @@ def instrument_engine(
     )
     tracer_class = (
         ParentFollowingEngineTracer
-        if telemetry.settings.traces_sampler.startswith("parentbased_")
+        if drops_children_of_unsampled(telemetry.settings)
         else EngineTracer
     )
     tracer_class(tracer, engine.sync_engine, connections_usage, enable_commenter=False)  # type: ignore[no-untyped-call]
@@ -68,8 +69,7 @@ class ParentFollowingEngineTracer(EngineTracer):
         context: Any,
         executemany: bool,
     ) -> tuple[Any, Any]:
-        parent = trace.get_current_span().get_span_context()
-        if parent.is_valid and not parent.trace_flags.sampled:
+        if in_unsampled_trace():
             return statement, params
         result: tuple[Any, Any] = super()._before_cur_exec(  # type: ignore[no-untyped-call]
             conn, cursor, statement, params, context, executemany

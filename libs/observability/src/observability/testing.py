@@ -13,6 +13,7 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from prometheus_client import CollectorRegistry
 
 from observability.settings import ObservabilitySettings
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
     from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-__all__ = ["OtlpSink", "isolated_telemetry"]
+__all__ = ["OtlpSink", "isolated_telemetry", "unsampled_span"]
 
 
 def isolated_telemetry(
@@ -50,6 +51,15 @@ def isolated_telemetry(
         configure_logs=False,
     )
     return telemetry, exporter
+
+
+def unsampled_span(trace_id: int = 0x1234, span_id: int = 0x5678) -> NonRecordingSpan:
+    """A remote parent whose trace was decided not to be sampled (flags ``00``), to use as
+    the current span: what a request of an unsampled trace runs under."""
+    context = SpanContext(
+        trace_id, span_id, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT)
+    )
+    return NonRecordingSpan(context)
 
 
 class _Traces(trace_service_pb2_grpc.TraceServiceServicer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -23,7 +24,13 @@ from opentelemetry.sdk.trace.sampling import (
 if TYPE_CHECKING:
     from observability.settings import ObservabilitySettings
 
-__all__ = ["build_resource", "build_sampler", "build_tracer_provider"]
+__all__ = [
+    "build_resource",
+    "build_sampler",
+    "build_tracer_provider",
+    "drops_children_of_unsampled",
+    "in_unsampled_trace",
+]
 
 
 def build_resource(settings: ObservabilitySettings) -> Resource:
@@ -74,3 +81,19 @@ def build_tracer_provider(
     elif settings.traces_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     return provider
+
+
+def drops_children_of_unsampled(settings: ObservabilitySettings) -> bool:
+    """Whether the sampler is parent-based: a span inside an unsampled trace is never recorded.
+
+    The contrib instrumentations build a span's attributes before the sampler drops it; under
+    such a sampler the library's SQLAlchemy, httpx and Redis integrations skip that work for
+    calls made `in_unsampled_trace`.
+    """
+    return settings.traces_sampler.startswith("parentbased_")
+
+
+def in_unsampled_trace() -> bool:
+    """Whether the current span belongs to a trace that was decided not to be sampled."""
+    context = trace.get_current_span().get_span_context()
+    return context.is_valid and not context.trace_flags.sampled

@@ -7,13 +7,14 @@ import pytest
 import redis.asyncio as redis
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from observability import Telemetry
 from observability.redis import instrument_redis
 from observability.sqlalchemy import ParentFollowingEngineTracer, instrument_engine
+from observability.testing import unsampled_span
 
 pytestmark = pytest.mark.integration
 
@@ -56,9 +57,7 @@ async def test_statements_of_unsampled_traces_skip_the_span_work(
     monkeypatch.setattr(ParentFollowingEngineTracer, "_operation_name", counting_operation_name)
     engine = create_async_engine(database_url)
     instrument_engine(engine, telemetry)
-    unsampled = NonRecordingSpan(
-        SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
-    )
+    unsampled = unsampled_span()
     try:
         async with engine.connect() as connection:
             with trace.use_span(unsampled):
@@ -108,9 +107,7 @@ async def test_redis_commands_of_unsampled_traces_skip_the_span_work(
 
     monkeypatch.setattr(redis_instrumentation, "_format_command_args", counting_format_args)
     client = instrument_redis(redis.Redis.from_url(redis_db_url), telemetry)
-    unsampled = NonRecordingSpan(
-        SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
-    )
+    unsampled = unsampled_span()
     try:
         with trace.use_span(unsampled):
             await client.set("user:1", "ada", ex=60)

@@ -6,10 +6,11 @@ import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import SpanKind
 
 from observability import Telemetry
 from observability.httpx import instrument_client
+from observability.testing import unsampled_span
 
 
 async def test_outgoing_requests_carry_the_trace_and_are_measured(
@@ -66,9 +67,7 @@ async def test_requests_of_unsampled_traces_carry_the_context_without_a_span(
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(upstream), base_url="http://user")
     instrument_client(client, telemetry, peer="user-service")
-    unsampled = NonRecordingSpan(
-        SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
-    )
+    unsampled = unsampled_span(0xABC, 0xDEF)
     with trace.use_span(unsampled):
         await client.get("/v1/users/1")
     await client.aclose()
