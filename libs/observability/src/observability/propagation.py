@@ -17,9 +17,17 @@ if TYPE_CHECKING:
 __all__ = ["extract_from_pairs", "inject_pairs", "propagation_fields"]
 
 
+# (propagator, its fields): a composite propagator builds its field set anew on every read.
+_fields: tuple[object, frozenset[str]] = (None, frozenset())
+
+
 def propagation_fields() -> frozenset[str]:
     """Header names the configured propagator reads (``traceparent``, ``tracestate``...)."""
-    return frozenset(propagate.get_global_textmap().fields)
+    global _fields  # noqa: PLW0603 - one cached value, re-read when the propagator changes
+    textmap = propagate.get_global_textmap()
+    if _fields[0] is not textmap:
+        _fields = (textmap, frozenset(textmap.fields))
+    return _fields[1]
 
 
 def extract_from_pairs(pairs: Iterable[tuple[str | bytes, str | bytes]]) -> Context:

@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry
+from observability.kafka import inject_headers
 from order_service.adapters.kafka_batches import BatchProducer, PartitionBatches
 from order_service.adapters.metrics import OrderMetrics
 
@@ -82,7 +83,6 @@ class OutboxRelay:
         self._producer_factory = producer_factory
         self._prepare = prepare
         self._tracer = telemetry.tracer("order_service.relay")
-        self._propagation_fields = frozenset(propagate.get_global_textmap().fields)
         self._telemetry = telemetry
         self._metrics = metrics
         self._batch_size = batch_size
@@ -227,8 +227,7 @@ class OutboxRelay:
 
     def _traced_headers(self, row: Any) -> tuple[Span, list[tuple[str, bytes]]]:
         """The record's PRODUCER span (child of the stored context) and its headers."""
-        # The stored headers are already a str -> str mapping: the propagator reads it as is
-        # (cheaper per record than the byte-pair helpers in observability.kafka).
+        # The stored headers are already a str -> str mapping: the propagator reads it as is.
         stored: dict[str, str] = row.headers
         parent = propagate.extract(stored)
         span = self._tracer.start_span(
@@ -243,14 +242,10 @@ class OutboxRelay:
             },
         )
         # The stored trace context is replaced by the PRODUCER span's, never duplicated.
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=set_span_in_context(span, parent))
-        headers = [
-            (key, value.encode())
-            for key, value in stored.items()
-            if key not in self._propagation_fields
-        ]
-        headers.extend((key, value.encode()) for key, value in carrier.items())
+        headers = inject_headers(
+            [(key, value.encode()) for key, value in stored.items()],
+            context=set_span_in_context(span, parent),
+        )
         return span, headers
 
     def _count_produced(self, rows: Sequence[Any], *, ok: bool) -> None:
