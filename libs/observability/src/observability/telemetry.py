@@ -46,13 +46,14 @@ class Telemetry:
         health: HealthRegistry,
         log_handlers: list[logging.Handler],
         access_log: AccessLog | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.settings = settings
         self._tracer_provider = tracer_provider
         self._logger_provider = logger_provider
         self.metrics = metrics
         self.health = health
-        self.redactor = Redactor()
+        self.redactor = redactor or Redactor()
         #: Where the HTTP middleware and gRPC interceptor write their access lines.
         self.access_log = access_log or AccessLog()
         self.lifecycle = ShutdownCoordinator(
@@ -153,13 +154,15 @@ def setup(
         GCCollector(registry=registry)
     handlers: list[logging.Handler] = []
     access_log = AccessLog()
+    # One redactor for the log filter, the access log and `Telemetry.redactor` (its caches too).
+    redactor = Redactor()
     if configure_logs:
-        handlers = configure_logging(settings, logger_provider=logger_provider)
+        handlers = configure_logging(settings, logger_provider=logger_provider, redactor=redactor)
         if settings.log_format == "json" and isinstance(handlers[0], logging.StreamHandler):
             access_log = AccessLog.direct(
                 service=settings.service_name,
                 stdout=handlers[0],
-                redactor=Redactor(),
+                redactor=redactor,
                 logger_provider=logger_provider,
             )
     return Telemetry(
@@ -173,6 +176,7 @@ def setup(
         ),
         log_handlers=handlers,
         access_log=access_log,
+        redactor=redactor,
     )
 
 
