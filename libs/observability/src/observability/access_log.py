@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from observability.redaction import Redactor
 
-__all__ = ["ACCESS_LOGGER", "AccessLog"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "access_log_of"]
 
 ACCESS_LOGGER = "observability.access"
 _logger = logging.getLogger(ACCESS_LOGGER)
@@ -128,3 +128,11 @@ class AccessLog:
             if len(self._clean) < _CLEAN_CACHE_SIZE:
                 self._clean[value] = clean
         return clean
+
+
+def access_log_of(setting: AccessLog | bool) -> AccessLog | None:
+    """The access log a middleware or interceptor writes to: ``False`` none, ``True`` (the older
+    form) one through `logging`, or the given one (`Telemetry.access_log`, the fast path)."""
+    if setting is True:
+        return AccessLog()
+    return setting or None

@@ -24,7 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
-from observability.access_log import AccessLog
+from observability.access_log import AccessLog, access_log_of
 from observability.metrics import UNMATCHED_ROUTE, http_method_label, status_class
 
 if TYPE_CHECKING:
@@ -57,8 +57,7 @@ class ObservabilityMiddleware:
         access_log: AccessLog | bool = True,
     ) -> None:
         self.app = app
-        # True (the older form) writes through `logging`; `Telemetry.access_log` is the fast path.
-        self._access_log = AccessLog() if access_log is True else access_log or None
+        self._access_log = access_log_of(access_log)
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_paths

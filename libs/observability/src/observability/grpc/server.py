@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
-from observability.access_log import AccessLog
+from observability.access_log import AccessLog, access_log_of
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
 
 if TYPE_CHECKING:
@@ -223,8 +223,7 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_services
-        # True (the older form) writes through `logging`; `Telemetry.access_log` is the fast path.
-        self._access_log = AccessLog() if access_log is True else access_log or None
+        self._access_log = access_log_of(access_log)
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
