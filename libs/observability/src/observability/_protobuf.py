@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry.exporter.otlp.proto.common._internal import (
     _encode_attributes,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 __all__ = [
+    "Encoded",
     "EncodingCache",
     "any_value",
     "attributes",
@@ -108,6 +109,14 @@ def attributes(tag: bytes, values: Any) -> list[bytes]:
     return encoded
 
 
+class Encoded(NamedTuple):
+    """A span or log record already encoded as its OTLP message, with what groups it."""
+
+    resource: Resource
+    instrumentation_scope: InstrumentationScope | None
+    payload: bytes
+
+
 class EncodingCache:
     """Encoded resources and scopes, by identity: both live as long as their provider."""
 
@@ -145,7 +154,7 @@ def encode_by_resource_and_scope(
     Traces and logs share the layout: the request repeats field 1, a Resource{Spans,Logs}
     (1 resource, 2 scope groups, 3 schema_url); a scope group is a Scope{Spans,Logs} (1 scope,
     2 items, 3 schema_url). ``items`` are spans or log records: both carry ``resource`` and
-    ``instrumentation_scope``.
+    ``instrumentation_scope``; an `Encoded` item brings its message already encoded.
     """
     grouped: dict[int, tuple[Resource, dict[int, tuple[Any, list[bytes]]]]] = {}
     for item in items:
@@ -153,7 +162,7 @@ def encode_by_resource_and_scope(
         scope = item.instrumentation_scope or None
         _, scopes = grouped.setdefault(id(resource), (resource, {}))
         _, encoded = scopes.setdefault(id(scope), (scope, []))
-        encoded.append(encode(item))
+        encoded.append(item.payload if type(item) is Encoded else encode(item))
     request = []
     for resource, scopes in grouped.values():
         resource_group = [field(b"\x0a", cache.resource(resource))]

@@ -26,13 +26,20 @@ if TYPE_CHECKING:
 __all__ = ["ConsoleFormatter", "JsonFormatter", "configure_logging", "iso_timestamp"]
 
 
+_second_prefix: tuple[int, str] = (-1, "")
+
+
 def iso_timestamp(created: float) -> str:
     """``2026-11-21T12:00:00.123Z`` for a `time.time()` value."""
-    # strftime over gmtime is several times cheaper than datetime.isoformat on the hot path.
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-        + f".{int(created % 1 * 1000):03d}Z"
-    )
+    global _second_prefix  # noqa: PLW0603 - a one-entry cache shared by every log line
+    second = int(created)
+    cached_second, prefix = _second_prefix
+    if second != cached_second:
+        # strftime over gmtime is several times cheaper than datetime.isoformat, and lines
+        # written in the same second share it.
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second_prefix = (second, prefix)
+    return f"{prefix}.{int(created % 1 * 1000):03d}Z"
 
 
 def _trace_ids() -> tuple[str | None, str | None]:

@@ -37,7 +37,7 @@ from observability._protobuf import (
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-__all__ = ["LeanOTLPSpanExporter", "encode_spans_fast"]
+__all__ = ["LeanOTLPSpanExporter", "encode_span", "encode_spans_fast"]
 
 _KIND = {
     SpanKind.INTERNAL: b"\x30\x01",
@@ -50,7 +50,8 @@ _FLAGS_LOCAL_PARENT = b"\x85\x01" + pack_fixed32(0x100)  # field 16, fixed32
 _FLAGS_REMOTE_PARENT = b"\x85\x01" + pack_fixed32(0x300)
 
 
-def _span(span: ReadableSpan) -> bytes:
+def encode_span(span: ReadableSpan) -> bytes:
+    """The serialised OTLP ``Span`` message for ``span``."""
     context = span.get_span_context()
     assert context is not None
     parts = [
@@ -94,7 +95,7 @@ def _span(span: ReadableSpan) -> bytes:
 
 def encode_spans_fast(spans: Sequence[ReadableSpan], cache: EncodingCache | None = None) -> bytes:
     """The serialised ``ExportTraceServiceRequest`` for ``spans``, grouped as the SDK groups."""
-    return encode_by_resource_and_scope(spans, _span, cache or EncodingCache())
+    return encode_by_resource_and_scope(spans, encode_span, cache or EncodingCache())
 
 
 class LeanOTLPSpanExporter(OTLPSpanExporter):

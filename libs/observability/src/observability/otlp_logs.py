@@ -20,7 +20,6 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from observability._protobuf import (
     EncodingCache,
-    attributes,
     encode_by_resource_and_scope,
     field,
     pack_fixed32,
@@ -28,11 +27,14 @@ from observability._protobuf import (
     string,
     varint,
 )
+from observability._protobuf import (
+    attributes as attributes_of,
+)
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk._logs import ReadableLogRecord, ReadWriteLogRecord
 
-__all__ = ["LeanOTLPLogExporter", "encode_logs_fast"]
+__all__ = ["LeanOTLPLogExporter", "encode_log", "encode_log_fields", "encode_logs_fast"]
 
 
 def _body(body: Any) -> bytes:
@@ -41,35 +43,63 @@ def _body(body: Any) -> bytes:
     return field(b"\x2a", _encode_value(body).SerializeToString())
 
 
-def _log(data: ReadableLogRecord) -> bytes:
+def encode_log(data: ReadableLogRecord | ReadWriteLogRecord) -> bytes:
+    """The serialised OTLP ``LogRecord`` message for ``data``."""
+    record = data.log_record
+    return encode_log_fields(
+        timestamp=record.timestamp,
+        severity_number=getattr(record.severity_number, "value", None),
+        severity_text=record.severity_text,
+        body=record.body,
+        attributes=record.attributes,
+        dropped_attributes=data.dropped_attributes,
+        trace_flags=int(record.trace_flags) if record.trace_flags is not None else 0,
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        observed_timestamp=record.observed_timestamp,
+        event_name=record.event_name,
+    )
+
+
+def encode_log_fields(
+    *,
+    timestamp: int | None,
+    severity_number: int | None,
+    severity_text: str | None,
+    body: Any,
+    attributes: Any,
+    dropped_attributes: int = 0,
+    trace_flags: int = 0,
+    trace_id: int | None,
+    span_id: int | None,
+    observed_timestamp: int | None,
+    event_name: str | None = None,
+) -> bytes:
+    """The serialised OTLP ``LogRecord`` message with these fields (zero values left out)."""
     # LogRecord fields: 1 time, 2 severity number, 3 severity text, 5 body, 6 attributes,
     # 7 dropped attributes, 8 flags, 9 trace id, 10 span id, 11 observed time, 12 event name.
     # Proto3 leaves zero values out, as the stock encoder's message does.
-    record = data.log_record
     parts = []
-    if record.timestamp:
-        parts.append(b"\x09" + pack_fixed64(record.timestamp))
-    severity = getattr(record.severity_number, "value", None)
-    if severity:
-        parts.append(b"\x10" + varint(severity))
-    if record.severity_text:
-        parts.append(string(b"\x1a", record.severity_text))
-    parts.append(_body(record.body))
-    parts.extend(attributes(b"\x32", record.attributes))
-    dropped = data.dropped_attributes
-    if dropped:
-        parts.append(b"\x38" + varint(dropped))
-    flags = int(record.trace_flags) if record.trace_flags is not None else 0
-    if flags:
-        parts.append(b"\x45" + pack_fixed32(flags))
-    if record.trace_id:
-        parts.append(b"\x4a\x10" + record.trace_id.to_bytes(16, "big"))
-    if record.span_id:
-        parts.append(b"\x52\x08" + record.span_id.to_bytes(8, "big"))
-    if record.observed_timestamp:
-        parts.append(b"\x59" + pack_fixed64(record.observed_timestamp))
-    if record.event_name:
-        parts.append(string(b"\x62", record.event_name))
+    if timestamp:
+        parts.append(b"\x09" + pack_fixed64(timestamp))
+    if severity_number:
+        parts.append(b"\x10" + varint(severity_number))
+    if severity_text:
+        parts.append(string(b"\x1a", severity_text))
+    parts.append(_body(body))
+    parts.extend(attributes_of(b"\x32", attributes))
+    if dropped_attributes:
+        parts.append(b"\x38" + varint(dropped_attributes))
+    if trace_flags:
+        parts.append(b"\x45" + pack_fixed32(trace_flags))
+    if trace_id:
+        parts.append(b"\x4a\x10" + trace_id.to_bytes(16, "big"))
+    if span_id:
+        parts.append(b"\x52\x08" + span_id.to_bytes(8, "big"))
+    if observed_timestamp:
+        parts.append(b"\x59" + pack_fixed64(observed_timestamp))
+    if event_name:
+        parts.append(string(b"\x62", event_name))
     return b"".join(parts)
 
 
@@ -77,7 +107,7 @@ def encode_logs_fast(
     batch: Sequence[ReadableLogRecord], cache: EncodingCache | None = None
 ) -> bytes:
     """The serialised ``ExportLogsServiceRequest`` for ``batch``, grouped as the SDK groups."""
-    return encode_by_resource_and_scope(batch, _log, cache or EncodingCache())
+    return encode_by_resource_and_scope(batch, encode_log, cache or EncodingCache())
 
 
 class LeanOTLPLogExporter(OTLPLogExporter):

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
+    from observability.otlp_batch import EncodingBatchLogRecordProcessor
+
 __all__ = ["Telemetry", "setup"]
 
 _log = logging.getLogger(__name__)
@@ -134,10 +136,11 @@ def setup(
     settings = settings or ObservabilitySettings()
     tracer_provider: TracerProvider | None = None
     logger_provider: LoggerProvider | None = None
+    otlp_logs: EncodingBatchLogRecordProcessor | None = None
     if not settings.sdk_disabled:
         resource = build_resource(settings)
         tracer_provider = build_tracer_provider(settings, resource, span_exporter=span_exporter)
-        logger_provider = _build_logger_provider(settings, resource, log_exporter)
+        logger_provider, otlp_logs = _build_logger_provider(settings, resource, log_exporter)
     if set_global and tracer_provider is not None:
         if _global_installed:
             raise RuntimeError("observability.setup(set_global=True) may run once per process")
@@ -164,6 +167,7 @@ def setup(
                 stdout=handlers[0],
                 redactor=redactor,
                 logger_provider=logger_provider,
+                otlp_logs=otlp_logs,
             )
     return Telemetry(
         settings=settings,
@@ -182,7 +186,8 @@ def setup(
 
 def _build_logger_provider(
     settings: ObservabilitySettings, resource: Resource, exporter: LogRecordExporter | None
-) -> LoggerProvider | None:
+) -> tuple[LoggerProvider | None, EncodingBatchLogRecordProcessor | None]:
+    """The provider, and its OTLP processor when logs go out over OTLP (the access log's path)."""
     from opentelemetry.sdk._logs import LoggerProvider  # noqa: PLC0415
     from opentelemetry.sdk._logs.export import (  # noqa: PLC0415
         BatchLogRecordProcessor,
@@ -192,19 +197,22 @@ def _build_logger_provider(
     if exporter is not None:
         provider = LoggerProvider(resource=resource)
         provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
-        return provider
+        return provider, None
     if settings.logs_exporter == "none":
-        return None
+        return None, None
     provider = LoggerProvider(resource=resource)
     if settings.logs_exporter == "otlp":
-        # The stock OTLP/gRPC exporter with a faster encoder (observability.otlp_logs).
+        # The stock OTLP/gRPC exporter with a faster encoder (observability.otlp_logs), fed
+        # records encoded as they are emitted (observability.otlp_batch).
+        from observability.otlp_batch import EncodingBatchLogRecordProcessor  # noqa: PLC0415
         from observability.otlp_logs import LeanOTLPLogExporter  # noqa: PLC0415
 
-        provider.add_log_record_processor(
-            BatchLogRecordProcessor(LeanOTLPLogExporter(endpoint=settings.otlp_endpoint))
+        processor = EncodingBatchLogRecordProcessor(
+            LeanOTLPLogExporter(endpoint=settings.otlp_endpoint), resource=resource
         )
-    else:
-        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter  # noqa: PLC0415
+        provider.add_log_record_processor(processor)
+        return provider, processor
+    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter  # noqa: PLC0415
 
-        provider.add_log_record_processor(BatchLogRecordProcessor(ConsoleLogRecordExporter()))
-    return provider
+    provider.add_log_record_processor(BatchLogRecordProcessor(ConsoleLogRecordExporter()))
+    return provider, None

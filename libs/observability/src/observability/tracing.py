@@ -73,11 +73,13 @@ def build_tracer_provider(
         # Tests read spans right after the request: export synchronously.
         provider.add_span_processor(SimpleSpanProcessor(span_exporter))
     elif settings.traces_exporter == "otlp":
-        # The stock OTLP/gRPC exporter with a faster encoder (observability.otlp).
+        # The stock OTLP/gRPC exporter with a faster encoder (observability.otlp), fed spans
+        # encoded as they end (observability.otlp_batch).
         from observability.otlp import LeanOTLPSpanExporter  # noqa: PLC0415
+        from observability.otlp_batch import EncodingBatchSpanProcessor  # noqa: PLC0415
 
         exporter = LeanOTLPSpanExporter(endpoint=settings.otlp_endpoint)
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(EncodingBatchSpanProcessor(exporter))
     elif settings.traces_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     return provider

@@ -1,0 +1,66 @@
+"""Batch processors whose queues hold OTLP bytes instead of SDK objects.
+
+The stock batch processors keep every finished span and log record (tens of Python objects
+each) in a queue of up to 2,048 until the export thread encodes them. At sampling 1.0 those
+objects outlive the request, get promoted to older garbage-collector generations and make the
+collector run full collections the request path would otherwise never need (15-40 µs per
+request on the benchmark machine; docs/benchmarks/observability-notes.md). These processors
+encode each item when it ends, with the lean encoders of `observability.otlp` and
+`observability.otlp_logs`, and queue the bytes: the SDK objects die with the request, and the
+export thread only joins bytes. Batching, scheduling, queue limits, ``OTEL_BSP_*`` /
+``OTEL_BLRP_*`` settings, flushing and shutdown are the stock processors' own; so are the
+exporters' transport, retries and timeouts.
+
+`EncodingBatchLogRecordProcessor.emit_encoded` also takes log records that were never SDK
+objects: the access log encodes its line directly (`observability.access_log`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from observability._protobuf import Encoded
+from observability.otlp import LeanOTLPSpanExporter, encode_span
+from observability.otlp_logs import LeanOTLPLogExporter, encode_log
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import ReadWriteLogRecord
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+__all__ = ["EncodingBatchLogRecordProcessor", "EncodingBatchSpanProcessor"]
+
+
+class EncodingBatchSpanProcessor(BatchSpanProcessor):
+    """`BatchSpanProcessor` for `LeanOTLPSpanExporter` that queues each sampled span encoded."""
+
+    def __init__(self, exporter: LeanOTLPSpanExporter) -> None:
+        super().__init__(exporter)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if not (context and context.trace_flags.sampled):
+            return
+        encoded = Encoded(span.resource, span.instrumentation_scope, encode_span(span))
+        self._batch_processor.emit(encoded)  # type: ignore[arg-type]
+
+
+class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
+    """`BatchLogRecordProcessor` for `LeanOTLPLogExporter` that queues each record encoded."""
+
+    def __init__(self, exporter: LeanOTLPLogExporter, *, resource: Resource) -> None:
+        super().__init__(exporter)
+        self._resource = resource
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        resource = log_record.resource if log_record.resource is not None else self._resource
+        encoded = Encoded(resource, log_record.instrumentation_scope, encode_log(log_record))
+        self._batch_processor.emit(encoded)  # type: ignore[arg-type]
+
+    def emit_encoded(self, scope: InstrumentationScope, payload: bytes) -> None:
+        """Queue a ``LogRecord`` message encoded by the caller, from this provider's resource."""
+        self._batch_processor.emit(Encoded(self._resource, scope, payload))  # type: ignore[arg-type]
