@@ -323,8 +323,9 @@ def main() -> None:
         "load": f"wrk -t1 -c{HTTP_CONNECTIONS}; h2load -t1 -c{GRPC_CONNECTIONS} "
         f"-m{GRPC_STREAMS}; {WARMUP_SECONDS}s warm-up + {SECONDS}s measured per arm, "
         f"{ROUNDS} rounds, arms alternating",
-        "exporter": "real OTLP/gRPC span and log exporters (BatchSpanProcessor) sending to an "
-        "OTLP sink in a separate process that acknowledges without parsing",
+        "exporter": "real OTLP/gRPC span and log exporters behind setup()'s batch processors "
+        "(observability.otlp_batch), sending to an OTLP sink in a separate process that "
+        "acknowledges without parsing",
         "library arm": "setup() + instrument_app / server_interceptors, JSON logging, "
         "admin server and gRPC health running",
         "contrib arm": "same provider and exporter; FastAPIInstrumentor (receive/send spans "
