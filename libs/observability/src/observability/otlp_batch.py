@@ -11,6 +11,10 @@ export thread only joins bytes. Batching, scheduling, queue limits, ``OTEL_BSP_*
 ``OTEL_BLRP_*`` settings, flushing and shutdown are the stock processors' own; so are the
 exporters' transport, retries and timeouts.
 
+Both can `stop_exporting`: the final flush at shutdown is bounded
+(`Telemetry.shutdown`), and an exporter still retrying towards an unreachable collector when
+the time is up is stopped, so that it does not hold the process open.
+
 `EncodingBatchLogRecordProcessor.emit_encoded` also takes log records that were never SDK
 objects: the access log encodes its line directly (`observability.access_log`).
 """
@@ -40,6 +44,11 @@ class EncodingBatchSpanProcessor(BatchSpanProcessor):
 
     def __init__(self, exporter: LeanOTLPSpanExporter) -> None:
         super().__init__(exporter)
+        self._exporter = exporter
+
+    def stop_exporting(self) -> None:
+        """Stop the exporter: a retry in progress ends at once; later batches are dropped."""
+        self._exporter.shutdown()
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
@@ -54,7 +63,12 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
 
     def __init__(self, exporter: LeanOTLPLogExporter, *, resource: Resource) -> None:
         super().__init__(exporter)
+        self._exporter = exporter
         self._resource = resource
+
+    def stop_exporting(self) -> None:
+        """Stop the exporter: a retry in progress ends at once; later records are dropped."""
+        self._exporter.shutdown()
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         resource = log_record.resource if log_record.resource is not None else self._resource

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry import trace
 from opentelemetry.trace import NoOpTracerProvider
@@ -27,12 +29,23 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
-    from observability.otlp_batch import EncodingBatchLogRecordProcessor
+    from observability.otlp_batch import (
+        EncodingBatchLogRecordProcessor,
+        EncodingBatchSpanProcessor,
+    )
 
 __all__ = ["Telemetry", "setup"]
 
 _log = logging.getLogger(__name__)
 _global_installed = False
+# After `stop_exporting`, how long the SDK's shutdown may still take (it only joins threads).
+_STOPPED_EXPORTER_SECONDS = 1.0
+
+
+class ExportProcessor(Protocol):
+    """A batch processor whose exporter `Telemetry.shutdown` can stop (observability.otlp_batch)."""
+
+    def stop_exporting(self) -> None: ...
 
 
 class Telemetry:
@@ -49,6 +62,7 @@ class Telemetry:
         log_handlers: list[logging.Handler],
         access_log: AccessLog | None = None,
         redactor: Redactor | None = None,
+        export_processors: Sequence[ExportProcessor] = (),
     ) -> None:
         self.settings = settings
         self._tracer_provider = tracer_provider
@@ -71,6 +85,7 @@ class Telemetry:
             port=settings.admin_port,
         )
         self._log_handlers = log_handlers
+        self._export_processors = tuple(export_processors)
         self._closed = False
         self.lifecycle.on_flush("telemetry", lambda _left: self.shutdown())
 
@@ -102,19 +117,38 @@ class Telemetry:
         await asyncio.to_thread(self.shutdown_sync)
 
     def shutdown_sync(self) -> None:
-        """Blocking `shutdown`, for code that has no running loop (tests, atexit)."""
+        """Blocking `shutdown`, for code that has no running loop (tests, atexit).
+
+        Bounded by ``telemetry_flush_timeout_seconds``: an exporter still failing when the time
+        is up (the collector is down) is stopped and what it held is dropped, where the SDK's
+        own exporters would retry for up to ``OTEL_EXPORTER_OTLP_TIMEOUT`` each and hold the
+        process open.
+        """
         if self._closed:
             return
         self._closed = True
-        timeout_ms = int(self.settings.telemetry_flush_timeout_seconds * 1000)
+        timeout = self.settings.telemetry_flush_timeout_seconds
         root = logging.getLogger()
         for handler in self._log_handlers:
             root.removeHandler(handler)
             handler.flush()
-        for provider in (self._tracer_provider, self._logger_provider):
-            if provider is not None:
-                provider.force_flush(timeout_ms)
+        providers = [p for p in (self._tracer_provider, self._logger_provider) if p is not None]
+        flushed = threading.Event()
+
+        def flush_and_release() -> None:
+            for provider in providers:
+                provider.force_flush(int(timeout * 1000))
                 provider.shutdown()
+            flushed.set()
+
+        # A daemon thread: should even a stopped exporter hang, the process can still exit.
+        threading.Thread(target=flush_and_release, name="telemetry-flush", daemon=True).start()
+        if flushed.wait(timeout):
+            return
+        for processor in self._export_processors:
+            processor.stop_exporting()
+        if not flushed.wait(_STOPPED_EXPORTER_SECONDS):
+            _log.warning("telemetry was not flushed in time; the rest is dropped")
 
 
 def setup(
@@ -136,10 +170,13 @@ def setup(
     settings = settings or ObservabilitySettings()
     tracer_provider: TracerProvider | None = None
     logger_provider: LoggerProvider | None = None
+    otlp_spans: EncodingBatchSpanProcessor | None = None
     otlp_logs: EncodingBatchLogRecordProcessor | None = None
     if not settings.sdk_disabled:
         resource = build_resource(settings)
-        tracer_provider = build_tracer_provider(settings, resource, span_exporter=span_exporter)
+        tracer_provider, otlp_spans = build_tracer_provider(
+            settings, resource, span_exporter=span_exporter
+        )
         logger_provider, otlp_logs = _build_logger_provider(settings, resource, log_exporter)
     if set_global and tracer_provider is not None:
         if _global_installed:
@@ -181,6 +218,7 @@ def setup(
         log_handlers=handlers,
         access_log=access_log,
         redactor=redactor,
+        export_processors=[p for p in (otlp_spans, otlp_logs) if p is not None],
     )
 
 

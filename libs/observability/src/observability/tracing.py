@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 if TYPE_CHECKING:
+    from observability.otlp_batch import EncodingBatchSpanProcessor
     from observability.settings import ObservabilitySettings
 
 __all__ = [
@@ -66,8 +67,12 @@ def build_tracer_provider(
     resource: Resource,
     *,
     span_exporter: SpanExporter | None = None,
-) -> TracerProvider:
-    """A provider exporting in batches over OTLP, or synchronously to an injected test exporter."""
+) -> tuple[TracerProvider, EncodingBatchSpanProcessor | None]:
+    """A provider exporting in batches over OTLP, or synchronously to an injected test exporter.
+
+    Also returns the OTLP batch processor, when there is one (`Telemetry` stops its exporter
+    if the final flush runs out of time).
+    """
     provider = TracerProvider(resource=resource, sampler=build_sampler(settings))
     if span_exporter is not None:
         # Tests read spans right after the request: export synchronously.
@@ -78,11 +83,14 @@ def build_tracer_provider(
         from observability.otlp import LeanOTLPSpanExporter  # noqa: PLC0415
         from observability.otlp_batch import EncodingBatchSpanProcessor  # noqa: PLC0415
 
-        exporter = LeanOTLPSpanExporter(endpoint=settings.otlp_endpoint)
-        provider.add_span_processor(EncodingBatchSpanProcessor(exporter))
+        processor = EncodingBatchSpanProcessor(
+            LeanOTLPSpanExporter(endpoint=settings.otlp_endpoint)
+        )
+        provider.add_span_processor(processor)
+        return provider, processor
     elif settings.traces_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    return provider
+    return provider, None
 
 
 def drops_children_of_unsampled(settings: ObservabilitySettings) -> bool:

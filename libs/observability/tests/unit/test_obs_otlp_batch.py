@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,7 +28,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import CollectorRegistry
 
+from observability import ObservabilitySettings, setup
 from observability._protobuf import Encoded
 from observability.access_log import ACCESS_LOGGER, AccessLog
 from observability.otlp import LeanOTLPSpanExporter
@@ -225,3 +230,35 @@ def test_an_attribute_length_limit_keeps_the_access_line_on_the_sdk_path(
     route = next(kv for kv in record.attributes if kv.key == "http.route")
     assert route.value.string_value == "/or"
     provider.shutdown()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout() -> None:
+    # The stock exporters would retry each batch for up to OTEL_EXPORTER_OTLP_TIMEOUT (10 s),
+    # spans and then logs: about 15 s before the process could exit.
+    settings = ObservabilitySettings(
+        service_name="svc",
+        otlp_endpoint=f"http://127.0.0.1:{_closed_port()}",
+        traces_sampler_ratio=1.0,
+        telemetry_flush_timeout_seconds=0.5,
+    )
+    telemetry = setup(
+        settings, registry=CollectorRegistry(), set_global=False, configure_logs=False
+    )
+    logger = telemetry._logger_provider.get_logger("t")  # type: ignore[union-attr]
+    for _ in range(10):
+        with telemetry.tracer("t").start_as_current_span("work"):
+            logger.emit(LogRecord(body="working"))
+
+    started = time.monotonic()
+    telemetry.shutdown_sync()
+
+    assert time.monotonic() - started < 0.5 + 2.5
+    # The exporters were stopped, not left retrying in the background.
+    flushing = [t for t in threading.enumerate() if t.name == "telemetry-flush"]
+    assert not any(thread.is_alive() for thread in flushing)
