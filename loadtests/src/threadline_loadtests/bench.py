@@ -6,7 +6,9 @@ requests a second (Locust's constant_throughput), measured only once all users r
 holds when the mixed journey had no failure, a p99 within the limit and delivered at least
 95% of the offered load (a system that falls behind shows up as missing throughput, not only
 as latency). The climb goes up by `climb_step_rps` until a step fails, then bisects between the
-last step that held and the first that did not.
+last step that held and the first that did not. A step that fails is run once more and counts
+as failed only if it fails again: on a shared machine a transient (a JVM pause, a compaction)
+can fail one run of a load the system sustains, and one such run would misdirect the search.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class BenchSettings:
     min_rps: float = 20.0
     climb_step_rps: float = 200.0
     bisect_steps: int = 3
+    # How many times a failed step is run again before it counts as failed (see the docstring).
+    failed_step_reruns: int = 1
     # A user waits for each answer before pacing the next request (a closed loop): a request
     # slower than 1 / user_rps (100 ms) makes it fall behind, so a step can fail on delivery
     # with p99 within the limit, and few users back off when the system slows down. Fewer
@@ -88,6 +92,8 @@ class Step:
     why: str
     # CPU milliseconds per request by component over the measured stretch (cpu_window).
     cpu_ms_per_request: dict[str, float] = field(default_factory=dict)
+    # 2 for the rerun of a step whose first run failed.
+    attempt: int = 1
 
     @property
     def mixed(self) -> Figures | None:
@@ -109,10 +115,12 @@ def step_holds(
     return True, "held"
 
 
-def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -> Step:
+def _run_step(
+    settings: BenchSettings, target_rps: float, accounts_file: Path, attempt: int = 1
+) -> Step:
     # +1: the paced sign-up user is one of the users and adds almost no load.
     users = math.ceil(target_rps / settings.user_rps) + 1
-    out_dir = settings.out_dir / f"{target_rps:05.0f}rps"
+    out_dir = settings.out_dir / f"{target_rps:05.0f}rps" / f"run{attempt}"
     plan = RunPlan(
         out_dir=out_dir,
         host=settings.host,
@@ -157,7 +165,7 @@ def _run_step(settings: BenchSettings, target_rps: float, accounts_file: Path) -
     else:
         print(f"bench:   {why}")
     cpu_ms = {**stack_cpu.ms_per_request(), **(summary.cpu_ms_per_request if summary else {})}
-    return Step(target_rps, users, out_dir, summary, holds, why, cpu_ms)
+    return Step(target_rps, users, out_dir, summary, holds, why, cpu_ms, attempt)
 
 
 def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
@@ -168,9 +176,12 @@ def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
     steps: list[Step] = []
 
     def run(target: float) -> bool:
-        step = _run_step(settings, target, accounts_file)
-        steps.append(step)
-        return step.holds
+        for attempt in range(1, settings.failed_step_reruns + 2):
+            step = _run_step(settings, target, accounts_file, attempt)
+            steps.append(step)
+            if step.holds:
+                return True
+        return False
 
     highest_held: float | None = None
     lowest_failed: float | None = None

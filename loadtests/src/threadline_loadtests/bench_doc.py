@@ -96,12 +96,15 @@ def _row(step: Step) -> str:
     average = summary.generator_cpu_percent_avg if summary else None
     peak = summary.generator_cpu_percent_max if summary else None
     cpu = "-" if average is None or peak is None else f"{average:.0f} / {peak:.0f}"
+    verdict = "**held**" if step.holds else step.why
+    if step.attempt > 1:
+        verdict += f" (run {step.attempt})"
     if mixed is None:
-        return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | - | {step.why} |"
+        return f"| {step.target_rps:.0f} | {step.users} | - | - | - | - | - | - | - | {verdict} |"
     return (
         f"| {step.target_rps:.0f} | {step.users} | {mixed.rps:.0f} | {mixed.p50_ms:.0f} | "
         f"{mixed.p95_ms:.0f} | {mixed.p99_ms:.0f} | {mixed.max_ms:.0f} | {mixed.failures} | "
-        f"{cpu} | {'**held**' if step.holds else step.why} |"
+        f"{cpu} | {verdict} |"
     )
 
 
@@ -233,7 +236,10 @@ def render_doc(
         f"{settings.min_delivered_share:.0%} of the offered load. Steps climb by "
         f"{settings.climb_step_rps:.0f} requests/s from {settings.start_rps:.0f} until one does "
         "not hold (or, when the first does not, halve until one does), then bisect "
-        f"({settings.bisect_steps} steps at most).",
+        f"({settings.bisect_steps} steps at most). A step that does not hold is run again "
+        f"(up to {settings.failed_step_reruns} more time(s)) and counts as failed only if no "
+        "run holds: on this shared machine a transient (a JVM pause, a compaction) can fail "
+        "one run of a load the system sustains. Every run is in the table.",
         "",
         "## Steps",
         "",

@@ -47,10 +47,13 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch, capacity: float) -> list[float]:
     """Replace the Locust runs with a system that holds exactly up to `capacity`."""
     offered: list[float] = []
 
-    def run_step(settings: BenchSettings, target: float, accounts_file: Path) -> Step:
+    def run_step(
+        settings: BenchSettings, target: float, accounts_file: Path, attempt: int = 1
+    ) -> Step:
         offered.append(target)
         holds = target <= capacity
-        return Step(target, 1, accounts_file, None, holds, "held" if holds else "too much")
+        why = "held" if holds else "too much"
+        return Step(target, 1, accounts_file, None, holds, why, attempt=attempt)
 
     monkeypatch.setattr(bench, "_run_step", run_step)
     return offered
@@ -63,8 +66,10 @@ def test_climbs_until_a_step_fails_then_bisects(
 
     steps = bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
 
-    assert offered == [200, 400, 600, 500, 550, 520]
+    # Every failing step is run twice before it counts as failed.
+    assert offered == [200, 400, 600, 600, 500, 550, 550, 520]
     assert max(step.target_rps for step in steps if step.holds) == 520
+    assert [step.attempt for step in steps if step.target_rps == 600] == [1, 2]
 
 
 def test_halves_when_even_the_first_step_fails(
@@ -74,8 +79,8 @@ def test_halves_when_even_the_first_step_fails(
 
     bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
 
-    assert offered[:3] == [200, 100, 50]
-    assert offered[3:] == [80, 90]
+    assert offered[:5] == [200, 200, 100, 100, 50]
+    assert offered[5:] == [80, 90]
 
 
 def test_gives_up_below_the_floor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -83,5 +88,27 @@ def test_gives_up_below_the_floor(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
     steps = bench.search(BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path), tmp_path)
 
-    assert offered == [200, 100, 50, 25]
+    assert offered == [200, 200, 100, 100, 50, 50, 25, 25]
     assert not any(step.holds for step in steps)
+
+
+def test_a_step_that_fails_once_and_holds_on_its_rerun_counts_as_held(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A system that holds 500 req/s, disturbed during the first run at 400.
+    offered: list[float] = []
+
+    def run_step(
+        settings: BenchSettings, target: float, accounts_file: Path, attempt: int = 1
+    ) -> Step:
+        offered.append(target)
+        holds = target <= 500 and not (target == 400 and attempt == 1)
+        return Step(target, 1, accounts_file, None, holds, "x", attempt=attempt)
+
+    monkeypatch.setattr(bench, "_run_step", run_step)
+    settings = BenchSettings(doc=tmp_path / "d.md", out_dir=tmp_path, bisect_steps=1)
+
+    steps = bench.search(settings, tmp_path)
+
+    assert offered == [200, 400, 400, 600, 600, 500]
+    assert max(step.target_rps for step in steps if step.holds) == 500
