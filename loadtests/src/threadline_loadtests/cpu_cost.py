@@ -55,13 +55,20 @@ def _listener_pids(port: int) -> set[int]:
 
 
 def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time plus that of its children it has reaped.
+
+    PostgreSQL's backends come and go with pool connections: the time of one that exited
+    during a step is in the postmaster's children's time, so the component's total never
+    goes down (it did, and the step lost its PostgreSQL figure).
+    """
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0  # gone in the meantime
-    # Fields after the command name (which may contain spaces), 1-based: utime 14, stime 15.
+    # Fields after the command name (which may contain spaces), 1-based: utime 14, stime 15,
+    # cutime 16, cstime 17 (children waited for).
     fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    return sum(int(value) for value in fields[11:15]) / _TICKS
 
 
 def _pids_named(names: tuple[str, ...]) -> set[int]:
