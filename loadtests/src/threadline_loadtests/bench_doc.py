@@ -78,7 +78,9 @@ def _machine() -> list[str]:
     ]
 
 
-def _commit() -> str:
+def _commit(outputs: list[Path]) -> str:
+    """HEAD, and whether the tree differs from it in anything but this run's own outputs."""
+
     def git(*args: str) -> str:
         completed = subprocess.run(
             ["git", *args], capture_output=True, text=True, check=False, timeout=10
@@ -86,7 +88,9 @@ def _commit() -> str:
         return completed.stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    # The charts are written before the page: they must not make the run look uncommitted.
+    ignored = [f":(exclude){path.resolve()}" for path in outputs]
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", *ignored))
     return f"{head}" + (" (with uncommitted changes in the working tree)" if dirty else "")
 
 
@@ -203,7 +207,7 @@ def render_doc(
         "## Machine and setup",
         "",
         *_machine(),
-        f"- commit: {_commit()}",
+        f"- commit: {_commit([settings.doc, *charts])}",
         f"- run: {started.isoformat(timespec='seconds')}",
         f"- load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in load_before)}, "
         f"after: {' / '.join(f'{v:.2f}' for v in load_after)} (the machine is shared)",

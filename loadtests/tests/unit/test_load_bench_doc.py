@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def summary(mixed: Figures, cpu: dict[str, float]) -> RunSummary:
 def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(bench_doc, "_commit", lambda: "abc1234")
+    monkeypatch.setattr(bench_doc, "_commit", lambda _outputs: "abc1234")
     held = Step(
         300,
         31,
@@ -97,3 +98,26 @@ def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
     assert "the two cores less the load generator's 0.35 ms would serve at most about 656" in page
     assert "leaves the system at most 2.15 ms per request" in page
     assert "![steps](load/steps.png)" in page
+
+
+def test_the_commit_is_clean_when_only_the_runs_own_outputs_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    page, chart, code = tmp_path / "load.md", tmp_path / "steps.png", tmp_path / "bench.py"
+    for path in (page, chart, code):
+        path.write_text("v1")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1")
+    monkeypatch.chdir(tmp_path)
+    page.write_text("v2")
+    chart.write_text("v2")
+
+    assert not bench_doc._commit([page, chart]).endswith("working tree)")
+    code.write_text("v2")
+    assert bench_doc._commit([page, chart]).endswith(
+        "(with uncommitted changes in the working tree)"
+    )
