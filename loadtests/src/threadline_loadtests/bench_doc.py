@@ -78,6 +78,10 @@ def _machine() -> list[str]:
     ]
 
 
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
 def _commit(outputs: list[Path]) -> str:
     """HEAD, and whether the tree differs from it in anything but this run's own outputs."""
 
@@ -241,9 +245,9 @@ def render_doc(
         f"{settings.climb_step_rps:.0f} requests/s from {settings.start_rps:.0f} until one does "
         "not hold (or, when the first does not, halve until one does), then bisect "
         f"({settings.bisect_steps} steps at most). A step that does not hold is run again "
-        f"(up to {settings.failed_step_reruns} more time(s)) and counts as failed only if no "
-        "run holds: on this shared machine a transient (a JVM pause, a compaction) can fail "
-        "one run of a load the system sustains. Every run is in the table.",
+        f"({_times(settings.failed_step_reruns)} at most) and counts as failed only if no run "
+        "holds: on this shared machine a transient (a JVM pause, a compaction) can fail one run "
+        "of a load the system sustains. Every run is in the table.",
         "",
         "## Steps",
         "",
