@@ -89,7 +89,7 @@ async def _serve_grpc(arm: str, port: int) -> None:
         add_health_servicer(server, telemetry)
         await server.start()
         telemetry.lifecycle.on_drain("grpc", server.stop)
-        telemetry.health.mark_started()
+        telemetry.mark_started()
         await telemetry.run_until_shutdown()
         return
     await server.start()

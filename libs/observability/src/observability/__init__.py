@@ -67,7 +67,7 @@ A grpc.aio service uses the same handle::
     server.add_insecure_port("[::]:50051")
     await server.start()
     telemetry.lifecycle.on_drain("grpc", lambda left: server.stop(left))
-    telemetry.health.mark_started()
+    telemetry.mark_started()
     await telemetry.run_until_shutdown()
 
 Tests build an isolated handle with ``observability.testing.isolated_telemetry()`` (an

@@ -106,7 +106,7 @@ async def serve(
     while not server.started and not serving.done():  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     if server.started:
-        telemetry.health.mark_started()
+        telemetry.mark_started()
     await asyncio.wait({serving, requested}, return_when=asyncio.FIRST_COMPLETED)
     if serving.done() and not requested.done():
         # uvicorn stopped on its own (bind failure, lifespan error): still flush, then report.

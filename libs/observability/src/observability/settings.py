@@ -117,6 +117,11 @@ class ObservabilitySettings(BaseSettings):
         "balancer can stop routing here before listeners close (5s is typical on Kubernetes).",
     )
     telemetry_flush_timeout_seconds: float = Field(default=5.0, gt=0)
+    gc_freeze: bool = Field(
+        default=True,
+        description="At `Telemetry.mark_started`, collect once and freeze every object alive "
+        "(gc.freeze), so later full collections skip the start-up heap.",
+    )
 
     @field_validator("resource_attributes", mode="before")
     @classmethod

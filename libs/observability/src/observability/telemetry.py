@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 
 from observability.access_log import AccessLog
 from observability.admin import AdminServer
+from observability.garbage_collector import GcPauses, freeze_startup_heap
 from observability.health import HealthRegistry
 from observability.lifecycle import ShutdownCoordinator
 from observability.logging import configure_logging
@@ -63,6 +64,7 @@ class Telemetry:
         access_log: AccessLog | None = None,
         redactor: Redactor | None = None,
         export_processors: Sequence[ExportProcessor] = (),
+        gc_pauses: GcPauses | None = None,
     ) -> None:
         self.settings = settings
         self._tracer_provider = tracer_provider
@@ -86,6 +88,9 @@ class Telemetry:
         )
         self._log_handlers = log_handlers
         self._export_processors = tuple(export_processors)
+        self._gc_pauses = gc_pauses
+        if gc_pauses is not None:
+            gc_pauses.install()
         self._closed = False
         self.lifecycle.on_flush("telemetry", lambda _left: self.shutdown())
 
@@ -97,6 +102,17 @@ class Telemetry:
     def tracer(self, name: str, version: str | None = None) -> trace.Tracer:
         """A tracer for hand-written spans (use cases, the outbox relay)."""
         return self.tracer_provider.get_tracer(name, version)
+
+    def mark_started(self) -> None:
+        """Start-up is done: /startupz may pass, and the start-up heap is frozen (`OBS_GC_FREEZE`).
+
+        Freezing (`observability.garbage_collector`) keeps later full collections from walking
+        every module, class and pool the process built while starting.
+        """
+        if self.settings.gc_freeze:
+            frozen = freeze_startup_heap()
+            _log.debug("start-up heap frozen", extra={"gc.frozen_objects": frozen})
+        self.health.mark_started()
 
     async def start(self) -> None:
         """Start the admin server (when enabled) and take over SIGTERM/SIGINT."""
@@ -127,6 +143,8 @@ class Telemetry:
         if self._closed:
             return
         self._closed = True
+        if self._gc_pauses is not None:
+            self._gc_pauses.uninstall()
         timeout = self.settings.telemetry_flush_timeout_seconds
         root = logging.getLogger()
         for handler in self._log_handlers:
@@ -187,11 +205,13 @@ def setup(
 
             set_logger_provider(logger_provider)
         _global_installed = True
+    gc_pauses = None
     if registry is None:
         registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
+        gc_pauses = GcPauses(registry)
     handlers: list[logging.Handler] = []
     access_log = AccessLog()
     # One redactor for the log filter, the access log and `Telemetry.redactor` (its caches too).
@@ -219,6 +239,7 @@ def setup(
         access_log=access_log,
         redactor=redactor,
         export_processors=[p for p in (otlp_spans, otlp_logs) if p is not None],
+        gc_pauses=gc_pauses,
     )
 
 

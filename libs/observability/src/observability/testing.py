@@ -40,6 +40,7 @@ def isolated_telemetry(
         "admin_port": 0,
         "health_cache_seconds": 0.0,
         "logs_exporter": "none",
+        "gc_freeze": False,  # process-wide, like the globals left alone here
     }
     values.update(overrides)
     exporter = InMemorySpanExporter()

@@ -224,7 +224,7 @@ async def serve(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
         app = await build(settings, telemetry, stack)
-        telemetry.health.mark_started()
+        telemetry.mark_started()
         _log.info(
             "order service listening",
             extra={"grpc.port": app.port, "admin.port": settings.admin_port},
