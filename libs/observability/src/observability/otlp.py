@@ -21,6 +21,7 @@ from opentelemetry.exporter.otlp.proto.common._internal.trace_encoder import (
 )
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanKind
 
 from observability._protobuf import (
@@ -33,6 +34,7 @@ from observability._protobuf import (
     string,
     varint,
 )
+from observability._stopping import StoppableExporter
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -98,12 +100,15 @@ def encode_spans_fast(spans: Sequence[ReadableSpan], cache: EncodingCache | None
     return encode_by_resource_and_scope(spans, encode_span, cache or EncodingCache())
 
 
-class LeanOTLPSpanExporter(OTLPSpanExporter):
+class LeanOTLPSpanExporter(StoppableExporter, OTLPSpanExporter):
     """The stock OTLP/gRPC span exporter with `encode_spans_fast` as its encoder."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._encoding_cache = EncodingCache()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.FAILURE if self.stopped else super().export(spans)
 
     def _translate_data(self, data: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
         parse: Callable[[bytes], ExportTraceServiceRequest] = ExportTraceServiceRequest.FromString

@@ -48,7 +48,7 @@ class EncodingBatchSpanProcessor(BatchSpanProcessor):
 
     def stop_exporting(self) -> None:
         """Stop the exporter: a retry in progress ends at once; later batches are dropped."""
-        self._exporter.shutdown()
+        self._exporter.stop()
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
@@ -68,7 +68,7 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
 
     def stop_exporting(self) -> None:
         """Stop the exporter: a retry in progress ends at once; later records are dropped."""
-        self._exporter.shutdown()
+        self._exporter.stop()
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         resource = log_record.resource if log_record.resource is not None else self._resource

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.exporter.otlp.proto.common._internal import _encode_value
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.sdk._logs.export import LogRecordExportResult
 
 from observability._protobuf import (
     EncodingCache,
@@ -30,6 +31,7 @@ from observability._protobuf import (
 from observability._protobuf import (
     attributes as attributes_of,
 )
+from observability._stopping import StoppableExporter
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord, ReadWriteLogRecord
@@ -110,12 +112,15 @@ def encode_logs_fast(
     return encode_by_resource_and_scope(batch, encode_log, cache or EncodingCache())
 
 
-class LeanOTLPLogExporter(OTLPLogExporter):
+class LeanOTLPLogExporter(StoppableExporter, OTLPLogExporter):
     """The stock OTLP/gRPC log exporter with `encode_logs_fast` as its encoder."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._encoding_cache = EncodingCache()
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return LogRecordExportResult.FAILURE if self.stopped else super().export(batch)
 
     def _translate_data(self, data: Sequence[ReadableLogRecord]) -> ExportLogsServiceRequest:
         parse: Callable[[bytes], ExportLogsServiceRequest] = ExportLogsServiceRequest.FromString

@@ -165,8 +165,11 @@ class Telemetry:
             return
         for processor in self._export_processors:
             processor.stop_exporting()
-        if not flushed.wait(_STOPPED_EXPORTER_SECONDS):
-            _log.warning("telemetry was not flushed in time; the rest is dropped")
+        _log.warning(
+            "telemetry was not flushed in time; the rest is dropped",
+            extra={"flush_timeout_seconds": timeout},
+        )
+        flushed.wait(_STOPPED_EXPORTER_SECONDS)
 
 
 def setup(

@@ -238,7 +238,9 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout() -> None:
+def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # The stock exporters would retry each batch for up to OTEL_EXPORTER_OTLP_TIMEOUT (10 s),
     # spans and then logs: about 15 s before the process could exit.
     settings = ObservabilitySettings(
@@ -262,3 +264,7 @@ def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout() -> Non
     # The exporters were stopped, not left retrying in the background.
     flushing = [t for t in threading.enumerate() if t.name == "telemetry-flush"]
     assert not any(thread.is_alive() for thread in flushing)
+    # Stopped on purpose: one warning from us, none per batch or call from the SDK exporters.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [message for message in warnings if "already shutdown" in message]
+    assert "telemetry was not flushed in time; the rest is dropped" in warnings
