@@ -258,7 +258,11 @@ def _report(summary: dict[str, dict[str, dict[str, float]]], context: dict[str, 
             if goal is not None:
                 throughput_ok = "met" if row["ratio_to_bare"] >= goal else "NOT met"
                 cpu_ok = "met" if row["cpu_ratio_to_bare"] >= goal else "NOT met"
-                verdict = f"≥ {goal}: throughput {throughput_ok}, CPU {cpu_ok}"
+                # Three decimals: a ratio of 0.846 printed as 0.85 must not read as met.
+                verdict = (
+                    f"≥ {goal}: throughput {throughput_ok} ({row['ratio_to_bare']:.3f}), "
+                    f"CPU {cpu_ok} ({row['cpu_ratio_to_bare']:.3f})"
+                )
             bare_row = arm == "bare"
             added = "" if bare_row else f"{row['added_microseconds_per_request']:.0f}"
             added_cpu = "" if bare_row else f"{row['added_cpu_microseconds_per_request']:.0f}"
