@@ -82,8 +82,11 @@ def _times(count: int) -> str:
     return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
-def _commit(outputs: list[Path]) -> str:
-    """HEAD, and whether the tree differs from it in anything but this run's own outputs."""
+def _commit(doc: Path, charts: list[Path]) -> str:
+    """HEAD, and whether the tree differs from it in anything but this run's own outputs.
+
+    ``charts`` are relative to the page's directory, as the page links them.
+    """
 
     def git(*args: str) -> str:
         completed = subprocess.run(
@@ -93,6 +96,7 @@ def _commit(outputs: list[Path]) -> str:
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     # The charts are written before the page: they must not make the run look uncommitted.
+    outputs = [doc, *(doc.parent / chart for chart in charts)]
     ignored = [f":(exclude){path.resolve()}" for path in outputs]
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", *ignored))
     return f"{head}" + (" (with uncommitted changes in the working tree)" if dirty else "")
@@ -211,7 +215,7 @@ def render_doc(
         "## Machine and setup",
         "",
         *_machine(),
-        f"- commit: {_commit([settings.doc, *charts])}",
+        f"- commit: {_commit(settings.doc, charts)}",
         f"- run: {started.isoformat(timespec='seconds')}",
         f"- load average (1/5/15 min) before: {' / '.join(f'{v:.2f}' for v in load_before)}, "
         f"after: {' / '.join(f'{v:.2f}' for v in load_after)} (the machine is shared)",

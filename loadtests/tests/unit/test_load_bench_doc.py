@@ -54,7 +54,7 @@ def summary(mixed: Figures, cpu: dict[str, float]) -> RunSummary:
 def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(bench_doc, "_commit", lambda _outputs: "abc1234")
+    monkeypatch.setattr(bench_doc, "_commit", lambda _doc, _charts: "abc1234")
     held = Step(
         300,
         31,
@@ -107,7 +107,11 @@ def test_the_commit_is_clean_when_only_the_runs_own_outputs_changed(
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
 
     git("init", "-q")
-    page, chart, code = tmp_path / "load.md", tmp_path / "steps.png", tmp_path / "bench.py"
+    # The layout of a real run: the page, its charts beside it, linked relative to the page.
+    page = tmp_path / "docs" / "benchmarks" / "load.md"
+    chart = page.parent / "load" / "steps.png"
+    code = tmp_path / "bench.py"
+    chart.parent.mkdir(parents=True)
     for path in (page, chart, code):
         path.write_text("v1")
     git("add", ".")
@@ -115,9 +119,8 @@ def test_the_commit_is_clean_when_only_the_runs_own_outputs_changed(
     monkeypatch.chdir(tmp_path)
     page.write_text("v2")
     chart.write_text("v2")
+    doc, charts = Path("docs/benchmarks/load.md"), [Path("load/steps.png")]
 
-    assert not bench_doc._commit([page, chart]).endswith("working tree)")
+    assert not bench_doc._commit(doc, charts).endswith("working tree)")
     code.write_text("v2")
-    assert bench_doc._commit([page, chart]).endswith(
-        "(with uncommitted changes in the working tree)"
-    )
+    assert bench_doc._commit(doc, charts).endswith("(with uncommitted changes in the working tree)")
