@@ -2,8 +2,9 @@
 
 CPython's cyclic collector stops the thread that triggers it. Young collections take up to
 about a millisecond, but a full one walks every tracked object in the process (a service's
-modules, classes, settings and pools: tens of thousands; 80-150 ms in these services) and lands
-on whichever request happens to be running. Under load they are a source of tail latency that no span shows.
+modules, classes, settings and pools: tens of thousands; 80-150 ms in these services) and
+lands on whichever request happens to be running. Under load they are a source of tail latency
+that no span shows.
 
 - `GcPauses` records every collection's pause in ``python_gc_pause_seconds{generation}``;
   prometheus-client's own ``python_gc_collections_total`` counts them.

@@ -145,11 +145,20 @@ class Telemetry:
         self._closed = True
         if self._gc_pauses is not None:
             self._gc_pauses.uninstall()
-        timeout = self.settings.telemetry_flush_timeout_seconds
         root = logging.getLogger()
-        for handler in self._log_handlers:
+        # The OTLP handler goes first, its provider is about to shut down; the stdout handler
+        # stays to the end, so what the shutdown itself reports is still a JSON line.
+        stdout, otlp = self._log_handlers[:1], self._log_handlers[1:]
+        for handler in otlp:
             root.removeHandler(handler)
-            handler.flush()
+        try:
+            self._flush_and_release(self.settings.telemetry_flush_timeout_seconds)
+        finally:
+            for handler in stdout:
+                root.removeHandler(handler)
+                handler.flush()
+
+    def _flush_and_release(self, timeout: float) -> None:
         providers = [p for p in (self._tracer_provider, self._logger_provider) if p is not None]
         flushed = threading.Event()
 

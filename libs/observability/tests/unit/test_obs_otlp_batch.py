@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import threading
@@ -268,3 +269,26 @@ def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert not [message for message in warnings if "already shutdown" in message]
     assert "telemetry was not flushed in time; the rest is dropped" in warnings
+
+
+def test_what_a_stopped_shutdown_reports_is_a_json_line_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = ObservabilitySettings(
+        service_name="svc",
+        otlp_endpoint=f"http://127.0.0.1:{_closed_port()}",
+        traces_sampler_ratio=1.0,
+        telemetry_flush_timeout_seconds=0.5,
+    )
+    telemetry = setup(settings, registry=CollectorRegistry(), set_global=False)
+    with telemetry.tracer("t").start_as_current_span("work"):
+        pass
+
+    telemetry.shutdown_sync()
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    dropped = [line for line in lines if line["message"].startswith("telemetry was not flushed")]
+    assert dropped
+    assert dropped[0]["service"] == "svc"
+    assert dropped[0]["level"] == "WARNING"
+    assert "already shutdown" not in capsys.readouterr().err
