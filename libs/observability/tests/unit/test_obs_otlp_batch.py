@@ -239,17 +239,22 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The stock exporters would retry each batch for up to OTEL_EXPORTER_OTLP_TIMEOUT (10 s),
-    # spans and then logs: about 15 s before the process could exit.
-    settings = ObservabilitySettings(
+def _collector_down() -> ObservabilitySettings:
+    """Every span sampled, exported to a port nobody listens on, half a second to flush."""
+    return ObservabilitySettings(
         service_name="svc",
         otlp_endpoint=f"http://127.0.0.1:{_closed_port()}",
         traces_sampler_ratio=1.0,
         telemetry_flush_timeout_seconds=0.5,
     )
+
+
+def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The stock exporters would retry each batch for up to OTEL_EXPORTER_OTLP_TIMEOUT (10 s),
+    # spans and then logs: about 15 s before the process could exit.
+    settings = _collector_down()
     telemetry = setup(
         settings, registry=CollectorRegistry(), set_global=False, configure_logs=False
     )
@@ -274,12 +279,7 @@ def test_shutdown_with_the_collector_down_ends_within_the_flush_timeout(
 def test_what_a_stopped_shutdown_reports_is_a_json_line_on_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    settings = ObservabilitySettings(
-        service_name="svc",
-        otlp_endpoint=f"http://127.0.0.1:{_closed_port()}",
-        traces_sampler_ratio=1.0,
-        telemetry_flush_timeout_seconds=0.5,
-    )
+    settings = _collector_down()
     telemetry = setup(settings, registry=CollectorRegistry(), set_global=False)
     with telemetry.tracer("t").start_as_current_span("work"):
         pass
