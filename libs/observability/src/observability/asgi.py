@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from observability.access_log import AccessLog, access_log_of
 from observability.metrics import UNMATCHED_ROUTE, http_method_label, status_class
+from observability.propagation import propagation_fields
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -61,9 +62,7 @@ class ObservabilityMiddleware:
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_paths
-        self._fields = frozenset(
-            name.encode("latin-1") for name in propagate.get_global_textmap().fields
-        )
+        self._fields = frozenset(name.encode("latin-1") for name in propagation_fields())
         # Label children resolved once per (method, route, status class): a dict hit instead of
         # prometheus_client's label validation and lock on every request.
         self._children: dict[tuple[str, str, str], Any] = {}

@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from observability.access_log import AccessLog, access_log_of
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
+from observability.propagation import propagation_fields
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
@@ -114,8 +115,7 @@ class _Observed:
         self._tracer = tracer
         self._duration = duration
         self._children: dict[grpc.StatusCode, Any] = {}
-        # The propagator's fields are rebuilt on every access; read them once.
-        self._fields = frozenset(propagate.get_global_textmap().fields)
+        self._fields = propagation_fields()
 
     def start(self, context: grpc.aio.ServicerContext[Any, Any]) -> tuple[Span, object]:
         carrier: dict[str, str] = {}
