@@ -13,9 +13,6 @@ and a busy generator reads its answers late.
 from __future__ import annotations
 
 import os
-import select
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +21,13 @@ from threadline_loadtests.accounts import Account, Identity, save_accounts
 from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.runner import SUMMARY_JSON, RunPlan, run_locust
+from threadline_loadtests.stub_services import start_stand_in, stop_stand_in
 from threadline_loadtests.summary import RunSummary
 
 __all__ = ["ClassCost", "measure_generator_cost", "render_generator_doc"]
 
 # The user classes whose traffic the benchmark measures (the one paced sign-up user is noise).
 USER_CLASSES = {"AccountHolder": "HTTP profile journey", "Shopper": "gRPC order journey"}
-STARTUP_TIMEOUT_SECONDS = 30.0
 STUB_ACCOUNT = Account(
     id="7d2c1f1e-0000-4000-8000-000000000001",
     # A synthetic identity the stubs never check (they log nobody in).
@@ -52,29 +49,6 @@ class ClassCost:
     cpu_us_per_request: float | None
 
 
-def _start_stubs(http_port: int, grpc_port: int) -> subprocess.Popen[str]:
-    stubs = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "threadline_loadtests.stub_services",
-            f"--http-port={http_port}",
-            f"--grpc-port={grpc_port}",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert stubs.stdout is not None
-    # `ready` is its first line; a stub that died prints nothing and readline returns "".
-    readable, _, _ = select.select([stubs.stdout], [], [], STARTUP_TIMEOUT_SECONDS)
-    if not readable or stubs.stdout.readline().strip() != "ready":
-        stubs.kill()
-        stubs.wait()
-        stubs.stdout.close()
-        raise RuntimeError("the stub services did not start")
-    return stubs
-
-
 def measure_generator_cost(
     *,
     out_dir: Path,
@@ -89,7 +63,9 @@ def measure_generator_cost(
     """Run each user class alone against the stubs; its CPU per request, and how it ran."""
     accounts_file = out_dir / "accounts.json"
     save_accounts([STUB_ACCOUNT], accounts_file)
-    stubs = _start_stubs(http_port, grpc_port)
+    stubs = start_stand_in(
+        "threadline_loadtests.stub_services", f"--http-port={http_port}", f"--grpc-port={grpc_port}"
+    )
     costs = []
     try:
         for user_class in USER_CLASSES:
@@ -114,10 +90,7 @@ def measure_generator_cost(
             )
             costs.append(_class_cost(user_class, users, run_dir / SUMMARY_JSON))
     finally:
-        stubs.terminate()
-        stubs.wait(timeout=30)
-        if stubs.stdout is not None:
-            stubs.stdout.close()
+        stop_stand_in(stubs)
     return costs
 
 

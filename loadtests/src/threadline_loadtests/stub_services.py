@@ -7,7 +7,8 @@ creates, cancels), and an OTLP trace sink that takes the generator's sampled spa
 stored or checked beyond what the journeys' own checks need. It prints `ready` once listening.
 
 Only the load generator's cost benchmark (generator_cost) uses it: against these, the
-generator's CPU per request is its own, not the system's.
+generator's CPU per request is its own, not the system's. `start_stand_in` starts it, or the
+framework floor (floor_services), as a child process and returns once it is listening.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import select
+import subprocess
+import sys
 import uuid
 
 import grpc
@@ -22,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
 
-__all__ = ["serve"]
+__all__ = ["TOKEN", "USER", "OrderStub", "serve", "start_stand_in", "stop_stand_in"]
 
 USER = {
     "id": "7d2c1f1e-0000-4000-8000-000000000001",
@@ -105,7 +109,7 @@ def _order(
     return order
 
 
-class _OrderStub(order_pb2_grpc.OrderServiceServicer):
+class OrderStub(order_pb2_grpc.OrderServiceServicer):
     def __init__(self) -> None:
         self.by_idempotency_key: dict[str, str] = {}
 
@@ -150,7 +154,7 @@ async def serve(*, http_port: int, grpc_port: int) -> None:
     loop = asyncio.get_running_loop()
     http = await loop.create_server(_HttpStub, "127.0.0.1", http_port, backlog=1024)
     server = grpc.aio.server()
-    order_pb2_grpc.add_OrderServiceServicer_to_server(_OrderStub(), server)
+    order_pb2_grpc.add_OrderServiceServicer_to_server(OrderStub(), server)
     # The OTLP package's generated gRPC module carries no annotations.
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceSink(), server)  # type: ignore[no-untyped-call]
     server.add_insecure_port(f"127.0.0.1:{grpc_port}")
@@ -161,6 +165,29 @@ async def serve(*, http_port: int, grpc_port: int) -> None:
     finally:
         http.close()
         await server.stop(grace=None)
+
+
+def start_stand_in(module: str, *args: str, timeout: float = 30.0) -> subprocess.Popen[str]:
+    """``python -m module args``, once it has printed `ready`; RuntimeError if it does not."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    # `ready` is its first line; one that died prints nothing and readline returns "".
+    readable, _, _ = select.select([process.stdout], [], [], timeout)
+    if not readable or process.stdout.readline().strip() != "ready":
+        process.kill()
+        process.wait()
+        process.stdout.close()
+        raise RuntimeError(f"{module} {' '.join(args)} did not start")
+    return process
+
+
+def stop_stand_in(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def main() -> None:
