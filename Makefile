@@ -72,6 +72,10 @@ load-ui: setup ## Locust's web UI on http://127.0.0.1:8089; judged against the S
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
 	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)
 
+.PHONY: bench-floor
+bench-floor: setup ## The same steps against the bare frameworks, stack down: what is left for the services; docs/benchmarks/floor.md
+	@$(RUN) python -m threadline_loadtests floor $(BENCH_ARGS)
+
 .PHONY: proto
 proto: ## Regenerate libs/contracts from services/order/proto (grpcio-tools + mypy-protobuf, locked)
 	@$(RUN) python libs/contracts/generate.py

@@ -34,7 +34,7 @@ from threadline_loadtests.runner import (
 )
 from threadline_loadtests.summary import Figures, RunSummary
 
-__all__ = ["BenchSettings", "Step", "run_bench", "step_holds"]
+__all__ = ["BenchSettings", "Step", "port_answers", "run_bench", "step_holds"]
 
 # What answers on the ports of DESIGN §7, recorded so a reader knows what "the stack" was.
 STACK_PORTS = {
@@ -50,7 +50,6 @@ STACK_PORTS = {
     "Jaeger": 16686,
     "Grafana": 3000,
 }
-CHART_DIR = "load"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,8 @@ class BenchSettings:
     host: str = "http://127.0.0.1:8000"
     grpc_target: str = "127.0.0.1:50051"
     note: str = ""
+    # Against the framework floor (floor_services) instead of the real services: the page says so.
+    floor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,7 @@ def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
 def run_bench(settings: BenchSettings) -> int:
     started = datetime.now(UTC)
     load_before = os.getloadavg()
-    stack = {name: _answers(port) for name, port in STACK_PORTS.items()}
+    stack = {name: port_answers(port) for name, port in STACK_PORTS.items()}
     # One set of accounts for every step: preparing is not measured, and runs back to back
     # would otherwise meet the login throttle.
     prepared = prepare_test_data(
@@ -231,7 +232,8 @@ def run_bench(settings: BenchSettings) -> int:
     load_after = os.getloadavg()
     held = [step for step in steps if step.holds and step.mixed is not None]
     best = max(held, key=lambda step: step.mixed.rps if step.mixed else 0.0, default=None)
-    chart_dir = settings.doc.parent / CHART_DIR
+    # Beside the page, named after it: load.md's charts in load/, floor.md's in floor/.
+    chart_dir = settings.doc.parent / settings.doc.stem
     chart_dir.mkdir(parents=True, exist_ok=True)
     charts = draw_bench_charts(steps, best, chart_dir, settings)
     settings.doc.write_text(
@@ -254,7 +256,8 @@ def run_bench(settings: BenchSettings) -> int:
     return 0
 
 
-def _answers(port: int) -> bool:
+def port_answers(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True

@@ -191,13 +191,17 @@ def render_doc(
 ) -> str:
     up = ", ".join(name for name, answers in stack.items() if answers) or "nothing"
     down = ", ".join(name for name, answers in stack.items() if not answers) or "nothing"
-    lines = [
-        "# Load benchmark: the mixed journey",
-        "",
-        "Written by `make bench` (`python -m threadline_loadtests bench`); the figures below",
-        "are one measured run, not a target. Rerun it to refresh this page.",
-        "",
-    ]
+    lines = (
+        _floor_intro()
+        if settings.floor
+        else [
+            "# Load benchmark: the mixed journey",
+            "",
+            "Written by `make bench` (`python -m threadline_loadtests bench`); the figures below",
+            "are one measured run, not a target. Rerun it to refresh this page.",
+            "",
+        ]
+    )
     if best is not None and best.mixed is not None:
         mixed = best.mixed
         lines += [
@@ -223,12 +227,17 @@ def render_doc(
         f"- not answering: {down}",
         f"- Locust confined to CPU(s) `{settings.cpus}` (`taskset -c`); everything else unpinned",
         f"- target: {settings.host} (HTTP), {settings.grpc_target} (gRPC)",
-        f"- tracing: the load generator samples {settings.trace_sample_ratio:g} of requests; the"
-        " services' samplers are parent-based, so they trace the same share; client spans "
+        f"- tracing: the load generator samples {settings.trace_sample_ratio:g} of requests; "
+        + (
+            "the floor services trace nothing"
+            if settings.floor
+            else "the services' samplers are parent-based, so they trace the same share"
+        )
+        + "; client spans "
         + (
             f"exported to {settings.otlp_endpoint}"
             if settings.otlp_endpoint
-            else "not exported (the services export theirs)"
+            else "not exported" + ("" if settings.floor else " (the services export theirs)")
         ),
         "",
         "## Method",
@@ -292,15 +301,24 @@ def render_doc(
                 for request in best.summary.requests
             ),
             "",
-            "Every request's trace id reaches the services' log lines; the sampled ones are also "
-            "traces in Tempo and Jaeger (`http://127.0.0.1:16686/trace/<id>`).",
-            "",
         ]
+        if not settings.floor:
+            lines += [
+                "Every request's trace id reaches the services' log lines; the sampled ones are "
+                "also traces in Tempo and Jaeger (`http://127.0.0.1:16686/trace/<id>`).",
+                "",
+            ]
     lines += _cpu_section(steps, best)
+    if settings.floor:
+        lines += _floor_left_at_goal(steps)
     lines += ["## Charts", ""]
     lines += [f"![{chart.stem}]({chart.as_posix()})" for chart in charts]
-    lines += [
-        "",
+    lines += ["", *(_floor_reproduce() if settings.floor else _reproduce())]
+    return "\n".join(lines)
+
+
+def _reproduce() -> list[str]:
+    return [
         "## Reproduce",
         "",
         "```console",
@@ -310,9 +328,63 @@ def render_doc(
         "```",
         "",
         "What the load generator costs per request of each user class, against stub services, is "
-        "in [load/generator.md](load/generator.md).",
+        "in [load/generator.md](load/generator.md). What the two services' frameworks and the "
+        "load generator cost with nothing behind them, the floor under every figure above, is in "
+        "[floor.md](floor.md).",
         "",
         "Per-step Locust reports (HTML, CSV, charts, verdicts) are under `reports/bench/`.",
         "",
     ]
-    return "\n".join(lines)
+
+
+def _floor_intro() -> list[str]:
+    return [
+        "# Load benchmark: the frameworks alone (the floor)",
+        "",
+        "Written by `make bench-floor` (`python -m threadline_loadtests floor`); one measured "
+        "run, not a target. The same steps, journeys and verdict as `make bench` "
+        "([load.md](load.md)), against the two services' frameworks with nothing behind them "
+        "(`threadline_loadtests.floor_services`): FastAPI under uvicorn on the user API's port "
+        "and grpc.aio on the order service's, both on uvloop as the services run, answering "
+        "fixed data; CreateOrder still checks the account over HTTP with httpx. No database, "
+        "cache, event log, telemetry, authentication or validation. The rows named "
+        "*user service* and *order service* below are these two processes.",
+        "",
+        "What the real services may spend per request is what this page's CPU figures leave of "
+        f"two cores: at {GOAL_RPS} requests/s, 2.5 ms per request in all.",
+        "",
+    ]
+
+
+def _floor_left_at_goal(steps: list[Step]) -> list[str]:
+    """What the frameworks and the generator leave of two cores at the goal's load."""
+    at_goal = [step for step in steps if step.target_rps == GOAL_RPS and step.cpu_ms_per_request]
+    if not at_goal:
+        return []
+    step = at_goal[0]
+    generator_ms = step.cpu_ms_per_request.get(LOAD_GENERATOR, 0.0)
+    frameworks_ms = _system_ms(step)
+    left_ms = CORES * 1000 / GOAL_RPS - generator_ms - frameworks_ms
+    return [
+        f"**Left at the goal.** At {GOAL_RPS} requests/s offered, the load generator took "
+        f"{generator_ms:.2f} ms and the two frameworks {frameworks_ms:.2f} ms of CPU per "
+        f"request: {left_ms:.2f} ms of the {CORES * 1000 / GOAL_RPS:.1f} ms two cores allow "
+        "are left for everything the real services do beyond their frameworks, with the "
+        "data stores, Kafka and the observability backends they use.",
+        "",
+    ]
+
+
+def _floor_reproduce() -> list[str]:
+    return [
+        "## Reproduce",
+        "",
+        "```console",
+        "make down         # the floor needs the services' ports (the CPU accounting finds "
+        "components by port)",
+        "make bench-floor  # about 10 minutes; rewrites this page and docs/benchmarks/floor/",
+        "```",
+        "",
+        "Per-step Locust reports (HTML, CSV, charts, verdicts) are under `reports/bench-floor/`.",
+        "",
+    ]

@@ -147,6 +147,50 @@ def _generator_cost(args: argparse.Namespace) -> int:
     return EXIT_PASS if all(cost.cpu_us_per_request is not None for cost in costs) else EXIT_ERROR
 
 
+def _add_bench_arguments(
+    bench: argparse.ArgumentParser, *, doc: str, out: str, start_rps: float
+) -> None:
+    bench.add_argument("--doc", type=Path, default=Path(doc))
+    bench.add_argument("--out", type=Path, default=Path(out))
+    bench.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
+    bench.add_argument("--step-time", default="45s", help="duration of each step")
+    bench.add_argument("--start-rps", type=float, default=start_rps)
+    bench.add_argument("--user-rps", type=float, default=10.0, help="requests/s each user aims at")
+    bench.add_argument("--max-rps", type=float, default=2000.0)
+    bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
+    bench.add_argument("--otlp-endpoint", default=AUTO)
+    bench.add_argument("--host", default="http://127.0.0.1:8000")
+    bench.add_argument("--grpc-target", default="127.0.0.1:50051")
+    bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from threadline_loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
+    from threadline_loadtests.floor import PortsBusyError, run_floor  # noqa: PLC0415
+
+    settings = BenchSettings(
+        doc=args.doc,
+        out_dir=args.out,
+        cpus=args.cpus,
+        step_time=args.step_time,
+        start_rps=args.start_rps,
+        max_rps=args.max_rps,
+        user_rps=args.user_rps,
+        trace_sample_ratio=args.trace_sample_ratio,
+        otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
+        host=args.host,
+        grpc_target=args.grpc_target,
+        note=args.note,
+    )
+    if args.command == "bench":
+        return run_bench(settings)
+    try:
+        return run_floor(settings)
+    except PortsBusyError as error:
+        print(f"bench-floor: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -163,19 +207,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     judge = commands.add_parser("report", help="judge an earlier run again")
     judge.add_argument("out", type=Path)
     judge.add_argument("--slo", type=Path, default=DEFAULT_SLO)
-    bench = commands.add_parser("bench", help="find the highest sustainable throughput")
-    bench.add_argument("--doc", type=Path, default=Path("docs/benchmarks/load.md"))
-    bench.add_argument("--out", type=Path, default=Path("reports/bench"))
-    bench.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
-    bench.add_argument("--step-time", default="45s", help="duration of each step")
-    bench.add_argument("--start-rps", type=float, default=200.0)
-    bench.add_argument("--user-rps", type=float, default=10.0, help="requests/s each user aims at")
-    bench.add_argument("--max-rps", type=float, default=2000.0)
-    bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
-    bench.add_argument("--otlp-endpoint", default=AUTO)
-    bench.add_argument("--host", default="http://127.0.0.1:8000")
-    bench.add_argument("--grpc-target", default="127.0.0.1:50051")
-    bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
+    _add_bench_arguments(
+        commands.add_parser("bench", help="find the highest sustainable throughput"),
+        doc="docs/benchmarks/load.md",
+        out="reports/bench",
+        start_rps=200.0,
+    )
+    _add_bench_arguments(
+        commands.add_parser("floor", help="the same, against the frameworks alone (stack down)"),
+        doc="docs/benchmarks/floor.md",
+        out="reports/bench-floor",
+        start_rps=800.0,
+    )
     cost = commands.add_parser("generator-cost", help="the load generator's CPU per request")
     cost.add_argument("--doc", type=Path, default=Path("docs/benchmarks/load/generator.md"))
     cost.add_argument("--out", type=Path, default=Path("reports/generator-cost"))
@@ -190,25 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _judge(args.out, args.slo)
     if args.command == "generator-cost":
         return _generator_cost(args)
-    if args.command == "bench":
-        from threadline_loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
-
-        return run_bench(
-            BenchSettings(
-                doc=args.doc,
-                out_dir=args.out,
-                cpus=args.cpus,
-                step_time=args.step_time,
-                start_rps=args.start_rps,
-                max_rps=args.max_rps,
-                user_rps=args.user_rps,
-                trace_sample_ratio=args.trace_sample_ratio,
-                otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
-                host=args.host,
-                grpc_target=args.grpc_target,
-                note=args.note,
-            )
-        )
+    if args.command in ("bench", "floor"):
+        return _bench(args)
     try:
         Objectives.load(args.slo)  # a broken SLO file should fail before the load, not after
     except SloFileError as error:

@@ -100,6 +100,54 @@ def test_the_page_shows_the_best_step_its_traces_and_what_a_request_costs(
     assert "![steps](load/steps.png)" in page
 
 
+def _page(tmp_path: Path, *, floor: bool) -> str:
+    step = Step(
+        800,
+        81,
+        tmp_path,
+        summary(figures(rps=790, p99=60), {}),
+        holds=True,
+        why="held",
+        cpu_ms_per_request={LOAD_GENERATOR: 0.6, "order service": 0.6, "user service": 0.25},
+    )
+    return bench_doc.render_doc(
+        settings=BenchSettings(doc=tmp_path / "floor.md", out_dir=tmp_path, floor=floor),
+        steps=[step],
+        best=step,
+        started=datetime(2026, 1, 1, tzinfo=UTC),
+        load_before=(1.0, 1.0, 1.0),
+        load_after=(2.0, 2.0, 2.0),
+        stack={"user API": True, "PostgreSQL": False},
+        charts=[],
+    )
+
+
+def test_the_floor_page_says_what_ran_and_claims_no_traces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(bench_doc, "_commit", lambda _doc, _charts: "abc1234")
+
+    floor = _page(tmp_path, floor=True)
+    system = _page(tmp_path, floor=False)
+
+    assert floor.startswith("# Load benchmark: the frameworks alone (the floor)")
+    assert "the floor services trace nothing" in floor
+    assert "make bench-floor" in floor
+    # The floor services write no log lines and export no spans: the page must not say so.
+    assert "reaches the services' log lines" not in floor
+    assert "parent-based" not in floor
+    assert "**Result: 790 requests/s**" in floor
+    assert "| **system (all but the load generator)** | **0.85** |" in floor
+    # 2.5 ms at 800 req/s, less the generator's 0.6 and the frameworks' 0.85.
+    assert "took 0.60 ms and the two frameworks 0.85 ms of CPU per request: 1.05 ms" in floor
+    # The real benchmark's page points at the floor under its figures.
+    assert system.startswith("# Load benchmark: the mixed journey")
+    assert "reaches the services' log lines" in system
+    assert "[floor.md](floor.md)" in system
+    assert "make bench-floor" not in system
+    assert "Left at the goal" not in system
+
+
 def test_the_commit_is_clean_when_only_the_runs_own_outputs_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

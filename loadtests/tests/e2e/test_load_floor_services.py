@@ -1,0 +1,66 @@
+"""The framework floor answers what the journeys ask, and CreateOrder really calls the HTTP side."""
+
+from __future__ import annotations
+
+import grpc
+import httpx
+import pytest
+
+from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
+from threadline_loadtests.stub_services import USER, start_stand_in, stop_stand_in
+from threadline_native.net import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_floor_serves_both_journeys_and_checks_the_account_over_http() -> None:
+    http_port, grpc_port = free_port(), free_port()
+    http = start_stand_in("threadline_loadtests.floor_services", "http", "--port", str(http_port))
+    try:
+        rpc = start_stand_in(
+            "threadline_loadtests.floor_services",
+            "grpc",
+            "--port",
+            str(grpc_port),
+            "--user-port",
+            str(http_port),
+        )
+        try:
+            base = f"http://127.0.0.1:{http_port}"
+            assert httpx.get(f"{base}/v1/users/me").json()["id"] == USER["id"]
+            patched = httpx.patch(f"{base}/v1/users/{USER['id']}", json={"full_name": "X"})
+            assert patched.status_code == 200
+            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                orders = order_pb2_grpc.OrderServiceStub(channel)
+                request = order_pb2.CreateOrderRequest(idempotency_key="k-1")
+                created = orders.CreateOrder(request, timeout=10)
+                replayed = orders.CreateOrder(request, timeout=10)
+        finally:
+            stop_stand_in(rpc)
+    finally:
+        stop_stand_in(http)
+    assert created.order.user_id == USER["id"]
+    assert not created.replayed
+    assert replayed.replayed
+    assert replayed.order.id == created.order.id
+
+
+def test_create_order_fails_when_the_user_side_is_gone() -> None:
+    # The account check is a real HTTP call: with nothing on the user port, CreateOrder fails.
+    grpc_port = free_port()
+    rpc = start_stand_in(
+        "threadline_loadtests.floor_services",
+        "grpc",
+        "--port",
+        str(grpc_port),
+        "--user-port",
+        str(free_port()),
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            orders = order_pb2_grpc.OrderServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as failure:
+                orders.CreateOrder(order_pb2.CreateOrderRequest(idempotency_key="k"), timeout=10)
+    finally:
+        stop_stand_in(rpc)
+    assert failure.value.code() is grpc.StatusCode.UNKNOWN
