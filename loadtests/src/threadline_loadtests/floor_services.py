@@ -71,9 +71,17 @@ class _AccountCheckingOrders(OrderStub):
         self, request: order_pb2.CreateOrderRequest, context: grpc.aio.ServicerContext
     ) -> order_pb2.CreateOrderResponse:
         if request.idempotency_key not in self.by_idempotency_key:
-            answer = await self._users.get(f"/v1/users/{USER['id']}")
-            answer.raise_for_status()
+            await self._check_account()
         return await super().CreateOrder(request, context)
+
+    async def _check_account(self) -> None:
+        try:
+            answer = await self._users.get(f"/v1/users/{USER['id']}")
+        except httpx.TransportError:
+            # Retried once, as the order service's client retries transport errors: a pooled
+            # connection uvicorn closed as idle just as it was reused fails once, then works.
+            answer = await self._users.get(f"/v1/users/{USER['id']}")
+        answer.raise_for_status()
 
 
 async def serve_grpc(*, port: int, user_port: int) -> None:
