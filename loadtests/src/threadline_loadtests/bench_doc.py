@@ -351,7 +351,8 @@ def _floor_intro() -> list[str]:
         "*user service* and *order service* below are these two processes.",
         "",
         "What the real services may spend per request is what this page's CPU figures leave of "
-        f"two cores: at {GOAL_RPS} requests/s, 2.5 ms per request in all.",
+        f"two cores: at {GOAL_RPS} requests/s, {CORES * 1000 / GOAL_RPS:.1f} ms per request in "
+        "all.",
         "",
     ]
 
