@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import grpc
 import httpx
 import pytest
@@ -13,32 +16,31 @@ from threadline_native.net import free_port
 pytestmark = pytest.mark.e2e
 
 
+@contextlib.contextmanager
+def floor_service(*args: str) -> Iterator[None]:
+    process = start_stand_in("threadline_loadtests.floor_services", *args)
+    try:
+        yield
+    finally:
+        stop_stand_in(process)
+
+
+def orders_at(grpc_port: int, user_port: int) -> contextlib.AbstractContextManager[None]:
+    return floor_service("grpc", "--port", str(grpc_port), "--user-port", str(user_port))
+
+
 def test_the_floor_serves_both_journeys_and_checks_the_account_over_http() -> None:
     http_port, grpc_port = free_port(), free_port()
-    http = start_stand_in("threadline_loadtests.floor_services", "http", "--port", str(http_port))
-    try:
-        rpc = start_stand_in(
-            "threadline_loadtests.floor_services",
-            "grpc",
-            "--port",
-            str(grpc_port),
-            "--user-port",
-            str(http_port),
-        )
-        try:
-            base = f"http://127.0.0.1:{http_port}"
-            assert httpx.get(f"{base}/v1/users/me").json()["id"] == USER["id"]
-            patched = httpx.patch(f"{base}/v1/users/{USER['id']}", json={"full_name": "X"})
-            assert patched.status_code == 200
-            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-                orders = order_pb2_grpc.OrderServiceStub(channel)
-                request = order_pb2.CreateOrderRequest(idempotency_key="k-1")
-                created = orders.CreateOrder(request, timeout=10)
-                replayed = orders.CreateOrder(request, timeout=10)
-        finally:
-            stop_stand_in(rpc)
-    finally:
-        stop_stand_in(http)
+    with floor_service("http", "--port", str(http_port)), orders_at(grpc_port, http_port):
+        base = f"http://127.0.0.1:{http_port}"
+        assert httpx.get(f"{base}/v1/users/me").json()["id"] == USER["id"]
+        patched = httpx.patch(f"{base}/v1/users/{USER['id']}", json={"full_name": "X"})
+        assert patched.status_code == 200
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            orders = order_pb2_grpc.OrderServiceStub(channel)
+            request = order_pb2.CreateOrderRequest(idempotency_key="k-1")
+            created = orders.CreateOrder(request, timeout=10)
+            replayed = orders.CreateOrder(request, timeout=10)
     assert created.order.user_id == USER["id"]
     assert not created.replayed
     assert replayed.replayed
@@ -48,19 +50,8 @@ def test_the_floor_serves_both_journeys_and_checks_the_account_over_http() -> No
 def test_create_order_fails_when_the_user_side_is_gone() -> None:
     # The account check is a real HTTP call: with nothing on the user port, CreateOrder fails.
     grpc_port = free_port()
-    rpc = start_stand_in(
-        "threadline_loadtests.floor_services",
-        "grpc",
-        "--port",
-        str(grpc_port),
-        "--user-port",
-        str(free_port()),
-    )
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            orders = order_pb2_grpc.OrderServiceStub(channel)
-            with pytest.raises(grpc.RpcError) as failure:
-                orders.CreateOrder(order_pb2.CreateOrderRequest(idempotency_key="k"), timeout=10)
-    finally:
-        stop_stand_in(rpc)
+    with orders_at(grpc_port, free_port()), grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as ch:
+        orders = order_pb2_grpc.OrderServiceStub(ch)
+        with pytest.raises(grpc.RpcError) as failure:
+            orders.CreateOrder(order_pb2.CreateOrderRequest(idempotency_key="k"), timeout=10)
     assert failure.value.code() is grpc.StatusCode.UNKNOWN
