@@ -8,13 +8,11 @@ offered load: what is left of the two cores is all the real services can spend o
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from threadline_loadtests.bench import BenchSettings, port_answers, run_bench
-from threadline_loadtests.stub_services import start_stand_in, stop_stand_in
+from threadline_loadtests.stub_services import running_stand_in
 
 __all__ = ["PortsBusyError", "run_floor"]
 
@@ -36,16 +34,9 @@ def run_floor(settings: BenchSettings) -> int:
             "(`make down`); the floor services need them, since CPU is counted by port"
         )
     with (
-        _stand_in("http", "--port", str(http_port)),
-        _stand_in("grpc", "--port", str(grpc_port), "--user-port", str(http_port)),
+        running_stand_in(FLOOR_SERVICES, "http", "--port", str(http_port)),
+        running_stand_in(
+            FLOOR_SERVICES, "grpc", "--port", str(grpc_port), "--user-port", str(http_port)
+        ),
     ):
         return run_bench(replace(settings, floor=True))
-
-
-@contextlib.contextmanager
-def _stand_in(*args: str) -> Iterator[None]:
-    process = start_stand_in(FLOOR_SERVICES, *args)
-    try:
-        yield
-    finally:
-        stop_stand_in(process)

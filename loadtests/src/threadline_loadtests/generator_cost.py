@@ -21,7 +21,7 @@ from threadline_loadtests.accounts import Account, Identity, save_accounts
 from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.runner import SUMMARY_JSON, RunPlan, run_locust
-from threadline_loadtests.stub_services import start_stand_in, stop_stand_in
+from threadline_loadtests.stub_services import running_stand_in
 from threadline_loadtests.summary import RunSummary
 
 __all__ = ["ClassCost", "measure_generator_cost", "render_generator_doc"]
@@ -63,11 +63,10 @@ def measure_generator_cost(
     """Run each user class alone against the stubs; its CPU per request, and how it ran."""
     accounts_file = out_dir / "accounts.json"
     save_accounts([STUB_ACCOUNT], accounts_file)
-    stubs = start_stand_in(
-        "threadline_loadtests.stub_services", f"--http-port={http_port}", f"--grpc-port={grpc_port}"
-    )
     costs = []
-    try:
+    with running_stand_in(
+        "threadline_loadtests.stub_services", f"--http-port={http_port}", f"--grpc-port={grpc_port}"
+    ):
         for user_class in USER_CLASSES:
             run_dir = out_dir / user_class
             run_locust(
@@ -89,8 +88,6 @@ def measure_generator_cost(
                 quiet=True,
             )
             costs.append(_class_cost(user_class, users, run_dir / SUMMARY_JSON))
-    finally:
-        stop_stand_in(stubs)
     return costs
 
 

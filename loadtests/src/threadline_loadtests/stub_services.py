@@ -6,27 +6,30 @@ fixed JSON answers), `order.v1.OrderService` over gRPC (orders of realistic size
 creates, cancels), and an OTLP trace sink that takes the generator's sampled spans. Nothing is
 stored or checked beyond what the journeys' own checks need. It prints `ready` once listening.
 
-Only the load generator's cost benchmark (generator_cost) uses it: against these, the
-generator's CPU per request is its own, not the system's. `start_stand_in` starts it, or the
-framework floor (floor_services), as a child process and returns once it is listening.
+The load generator's cost benchmark (generator_cost) runs against it: against these, the
+generator's CPU per request is its own, not the system's. The framework floor
+(floor_services) serves the same answers. `running_stand_in` runs either as a child process,
+from the moment it is listening to the end of a ``with`` block.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import select
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
 
-__all__ = ["TOKEN", "USER", "OrderStub", "serve", "start_stand_in", "stop_stand_in"]
+__all__ = ["TOKEN", "USER", "OrderStub", "running_stand_in", "serve"]
 
 USER = {
     "id": "7d2c1f1e-0000-4000-8000-000000000001",
@@ -167,26 +170,26 @@ async def serve(*, http_port: int, grpc_port: int) -> None:
         await server.stop(grace=None)
 
 
-def start_stand_in(module: str, *args: str, timeout: float = 30.0) -> subprocess.Popen[str]:
-    """``python -m module args``, once it has printed `ready`; RuntimeError if it does not."""
+@contextlib.contextmanager
+def running_stand_in(module: str, *args: str, timeout: float = 30.0) -> Iterator[None]:
+    """``python -m module args`` from its `ready` line to the block's end; RuntimeError if none."""
     process = subprocess.Popen(
         [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    # `ready` is its first line; one that died prints nothing and readline returns "".
-    readable, _, _ = select.select([process.stdout], [], [], timeout)
-    if not readable or process.stdout.readline().strip() != "ready":
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        raise RuntimeError(f"{module} {' '.join(args)} did not start")
-    return process
-
-
-def stop_stand_in(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
-    if process.stdout is not None:
+    try:
+        # `ready` is its first line; one that died prints nothing and readline returns "".
+        readable, _, _ = select.select([process.stdout], [], [], timeout)
+        if not readable or process.stdout.readline().strip() != "ready":
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"{module} {' '.join(args)} did not start")
+        try:
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    finally:
         process.stdout.close()
 
 

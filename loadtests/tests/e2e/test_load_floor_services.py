@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import grpc
 import httpx
 import pytest
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
-from threadline_loadtests.stub_services import USER, start_stand_in, stop_stand_in
+from threadline_loadtests.stub_services import USER, running_stand_in
 from threadline_native.net import free_port
 
 pytestmark = pytest.mark.e2e
 
 
-@contextlib.contextmanager
-def floor_service(*args: str) -> Iterator[None]:
-    process = start_stand_in("threadline_loadtests.floor_services", *args)
-    try:
-        yield
-    finally:
-        stop_stand_in(process)
+def floor_service(*args: str) -> contextlib.AbstractContextManager[None]:
+    return running_stand_in("threadline_loadtests.floor_services", *args)
 
 
 def orders_at(grpc_port: int, user_port: int) -> contextlib.AbstractContextManager[None]:
