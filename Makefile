@@ -4,7 +4,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 export UV_PYTHON_DOWNLOADS := never
-UV ?= uv
+# `make setup` installs uv, pinned, into the project's cache: every target uses that one, so no
+# PATH change is needed (UV=... overrides it).
+UV ?= $(CURDIR)/.threadline/cache/uv/bin/uv
 RUN := $(UV) run --all-packages --locked
 STACK := $(RUN) stack
 
@@ -38,10 +40,13 @@ test: setup ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka)
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: setup ## ruff (lint + format check) and mypy --strict over the whole repo
+lint: ruff ## ruff (lint + format check) and mypy --strict over the whole repo
+	@$(RUN) mypy
+
+.PHONY: ruff
+ruff: setup ## ruff alone (lint + format check): `make lint`'s first step
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy
 
 .PHONY: fmt
 fmt: ## Format and autofix with ruff

@@ -84,10 +84,17 @@ def go_env(unverified: tuple[str, ...] = ()) -> dict[str, str]:
     return env
 
 
+# Where Go's own installer puts it; not on the system PATH, so a clean environment still finds it.
+_STANDARD_GO = Path("/usr/local/go/bin/go")
+
+
 def _go() -> str:
-    go = shutil.which("go")
+    go = shutil.which("go") or (str(_STANDARD_GO) if _STANDARD_GO.is_file() else None)
     if go is None:
-        raise StackError("Go is not installed; run `make setup`")
+        raise StackError(
+            "Go is not installed (neither on PATH nor at /usr/local/go): the native backends are"
+            " built from their Go modules, so install Go 1.26 (go.dev/doc/install) and retry"
+        )
     return go
 
 
