@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from threadline_native.component import StackError
@@ -149,6 +149,15 @@ def ensure_built(layout: Layout, build: GoBuild) -> Path:
             return bin_dir
         _build(layout, build)
     return bin_dir
+
+
+def ensure_tool(layout: Layout, build: GoBuild, binary: str) -> Path:
+    """One binary of a build (promtool, amtool): the whole build's copy when that is cached,
+    otherwise that binary alone, so a test that needs a tool does not wait for the server too."""
+    if build.is_built(layout):
+        return build.binary(layout, binary)
+    alone = replace(build, name=f"{build.name}-{binary}", binaries={binary: build.binaries[binary]})
+    return ensure_built(layout, alone) / binary
 
 
 def _build(layout: Layout, build: GoBuild) -> None:

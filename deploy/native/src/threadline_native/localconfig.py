@@ -22,6 +22,7 @@ SERVICE_HOSTS = (
     "alert-recorder",
     "loki",
     "tempo",
+    "victorialogs",
     "jaeger",
     "grafana",
     "toxiproxy",
@@ -31,6 +32,9 @@ SERVICE_HOSTS = (
     "postgres",
     "redis",
 )
+
+# Backends of the compose stack that never run natively: AGPL, so nothing here builds them.
+COMPOSE_ONLY = frozenset({"loki", "tempo", "grafana"})
 
 _HOST_PORT = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, SERVICE_HOSTS)) + r"):(\d+)")
 

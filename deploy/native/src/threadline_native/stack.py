@@ -62,29 +62,50 @@ def status(component: Component) -> Status:
 
 
 def ensure_up(components: Sequence[Component], *, progress: bool = True) -> list[Component]:
-    """Start whatever is not running yet and wait until healthy; return those we started now."""
+    """Start whatever is not running yet and wait until healthy; return those we started now.
+
+    When one component cannot be built, started or made healthy, the ones this call started are
+    stopped again before the error propagates: a failed `up` never leaves half a stack running.
+    """
     started: list[Component] = []
-    for component in components:
-        current = status(component)
-        if current.state is State.PORT_TAKEN:
-            raise StackError(
-                f"{component.title} cannot start: port {current.detail}, which is not a "
-                f"{component.title} server Threadline can use. Stop that process and retry."
-            )
-        if current.state in (State.RUNNING, State.REUSED):
-            component.after_start()
-            continue
-        if current.state is State.STOPPED:
-            component.prepare()
-            spawn(
-                component.launch(),
-                log_file=component.layout.log_file(component.name),
-                pid_file=component.pid_file,
-            )
-            started.append(component)
-        _wait_healthy(component, progress=progress)
-        component.after_start()
+    try:
+        for component in components:
+            if _bring_up(component, progress=progress):
+                started.append(component)  # noqa: PERF401 - kept up to a failure
+    except StackError as error:
+        stopped = stop_components(started)
+        note = f"\n(stopped again what this run had started: {', '.join(c.name for c in stopped)})"
+        raise StackError(str(error) + (note if stopped else "")) from error
+    except BaseException:
+        stop_components(started)
+        raise
     return started
+
+
+def _bring_up(component: Component, *, progress: bool) -> bool:
+    """Make one component healthy; True when this call started its process."""
+    current = status(component)
+    if current.state is State.PORT_TAKEN:
+        raise StackError(
+            f"{component.title} cannot start: port {current.detail}, which is not a "
+            f"{component.title} server Threadline can use. Stop that process and retry."
+        )
+    spawned = False
+    if current.state is State.STOPPED:
+        try:
+            component.prepare()
+        except StackError as error:
+            raise StackError(f"{component.title} could not be prepared: {error}") from error
+        spawn(
+            component.launch(),
+            log_file=component.layout.log_file(component.name),
+            pid_file=component.pid_file,
+        )
+        spawned = True
+    if current.state is not State.RUNNING and current.state is not State.REUSED:
+        _wait_healthy(component, progress=progress)
+    component.after_start()
+    return spawned
 
 
 def _wait_healthy(component: Component, *, progress: bool) -> None:

@@ -22,8 +22,7 @@ from threadline_native.component import Component
 from threadline_native.stack import ensure_up, load_context, select, stop_components
 
 OBSERVABILITY = (
-    "loki",
-    "tempo",
+    "victorialogs",
     "jaeger",
     "prometheus",
     "alert-recorder",

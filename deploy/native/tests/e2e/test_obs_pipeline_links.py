@@ -22,8 +22,7 @@ from threadline_native.verify.run import probe_checks
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 BACKENDS = (
-    "loki",
-    "tempo",
+    "victorialogs",
     "jaeger",
     "prometheus",
     "alert-recorder",

@@ -1,24 +1,26 @@
 """The SLO rules, Prometheus and Alertmanager configs, checked by the tools of the pinned versions.
 
-promtool and amtool are built from their Go modules (once; cached under .threadline/cache), so a
-cold cache makes the first run take minutes and every later one about a second.
+promtool and amtool are built from their Go modules (once; cached under .threadline/cache): on a
+cold cache only these two tools are built, not the servers, and the run says so while it builds.
 """
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from threadline_native.component import Context
 from threadline_native.components.alertmanager import Alertmanager
-from threadline_native.components.prometheus import Prometheus
-from threadline_native.gobuild import ensure_built
-from threadline_native.localconfig import write_localized
+from threadline_native.components.prometheus import Prometheus, native_scrape_config
+from threadline_native.gobuild import GoBuild, ensure_tool
+from threadline_native.localconfig import COMPOSE_ONLY, localize, write_localized
 from threadline_native.stack import load_context
 
-# A cold cache builds Prometheus and Alertmanager first (minutes on two cores); later runs reuse
+# A cold cache builds promtool and amtool first (a few minutes on two cores); later runs reuse
 # the cached binaries and finish in about a second.
 pytestmark = pytest.mark.timeout(1800)
 
@@ -29,10 +31,25 @@ def context() -> Context:
 
 
 @pytest.fixture(scope="module")
-def promtool(context: Context) -> Path:
-    prometheus = Prometheus(context)
-    ensure_built(context.layout, prometheus.go_build)
-    return prometheus.binary("promtool")
+def build_tool(context: Context, pytestconfig: pytest.Config) -> Callable[[GoBuild, str], Path]:
+    """Build one tool if it is not cached, with the build's progress shown, not captured."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def build(go_build: GoBuild, binary: str) -> Path:
+        with capture.global_and_fixture_disabled():
+            return ensure_tool(context.layout, go_build, binary)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def promtool(context: Context, build_tool: Callable[[GoBuild, str], Path]) -> Path:
+    return build_tool(Prometheus(context).go_build, "promtool")
+
+
+@pytest.fixture(scope="module")
+def amtool(context: Context, build_tool: Callable[[GoBuild, str], Path]) -> Path:
+    return build_tool(Alertmanager(context).go_build, "amtool")
 
 
 def run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -65,9 +82,24 @@ def test_prometheus_config_is_valid(promtool: Path, context: Context, tmp_path: 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_alertmanager_config_is_valid(context: Context) -> None:
-    alertmanager = Alertmanager(context)
-    ensure_built(context.layout, alertmanager.go_build)
+def test_native_prometheus_config_is_valid_and_scrapes_no_compose_only_backend(
+    promtool: Path, tmp_path: Path
+) -> None:
+    config_dir = load_context().layout.compose_dir / "prometheus"
+    text = localize(
+        (config_dir / "prometheus.yml").read_text(),
+        paths={"/etc/prometheus/rules": config_dir / "rules"},
+    )
+    native = tmp_path / "prometheus.yml"
+    native.write_text(native_scrape_config(text))
+    jobs = {job["job_name"] for job in yaml.safe_load(native.read_text())["scrape_configs"]}
+    assert "victorialogs" in jobs
+    assert not jobs & COMPOSE_ONLY
+    result = run([str(promtool), "check", "config", str(native)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alertmanager_config_is_valid(context: Context, amtool: Path) -> None:
     config = context.layout.compose_dir / "alertmanager" / "alertmanager.yml"
-    result = run([str(alertmanager.binary("amtool")), "check-config", str(config)])
+    result = run([str(amtool), "check-config", str(config)])
     assert result.returncode == 0, result.stdout + result.stderr

@@ -13,8 +13,7 @@ PUBLIC_PORTS = {
     "otel-collector": 4317,
     "prometheus": 9090,
     "alertmanager": 9093,
-    "loki": 3100,
-    "tempo": 3200,
+    "victorialogs": 9428,
     "jaeger": 16686,
     "toxiproxy": 8474,
 }
@@ -40,6 +39,11 @@ def test_no_two_components_share_a_port_and_no_backend_takes_a_service_port() ->
 def test_backends_start_after_the_data_stores_and_the_collector_after_its_exporters() -> None:
     order = [component.name for component in ALL]
     assert order[:3] == ["postgres", "redis", "kafka"]
-    for exporter_target in ("loki", "tempo", "jaeger", "prometheus"):
+    for exporter_target in ("victorialogs", "jaeger", "prometheus"):
         assert order.index(exporter_target) < order.index("otel-collector")
     assert order.index("alert-recorder") < order.index("alertmanager")
+
+
+def test_no_agpl_backend_runs_natively() -> None:
+    names = {component.name for component in ALL}
+    assert not names & {"loki", "tempo", "grafana"}

@@ -7,24 +7,23 @@ from threadline_native.components.alert_recorder import AlertRecorder
 from threadline_native.components.alertmanager import Alertmanager
 from threadline_native.components.jaeger import Jaeger
 from threadline_native.components.kafka import Kafka
-from threadline_native.components.loki import Loki
 from threadline_native.components.order import OrderService
 from threadline_native.components.otel_collector import OtelCollector
 from threadline_native.components.postgres import Postgres
 from threadline_native.components.prometheus import Prometheus
 from threadline_native.components.redis import Redis
-from threadline_native.components.tempo import Tempo
 from threadline_native.components.toxiproxy import Toxiproxy
 from threadline_native.components.user import UserService
+from threadline_native.components.victorialogs import VictoriaLogs
 
 ALL: tuple[type[Component], ...] = (
     Postgres,
     Redis,
     Kafka,
     # Observability backends: the stores first, then Alertmanager, then the collector that
-    # feeds Tempo, Jaeger, Loki and Prometheus, so no export is refused while they start.
-    Loki,
-    Tempo,
+    # feeds Jaeger, VictoriaLogs and Prometheus, so no export is refused while they start.
+    # (Loki and Tempo run under compose only: they are AGPL, and nothing here builds them.)
+    VictoriaLogs,
     Jaeger,
     Prometheus,
     AlertRecorder,

@@ -1,4 +1,8 @@
-"""Jaeger v2 built from its Go module, with the compose config (in-memory storage)."""
+"""Jaeger v2 built from its Go module, with the compose config (in-memory storage).
+
+Natively it is the one trace store: every trace link (exemplars, logs, `make verify`) resolves
+here, and its dependencies API (/api/dependencies) is the native service graph.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,11 @@ class Jaeger(GoServer):
             module="github.com/jaegertracing/jaeger",
             version=self.context.version("JAEGER_MODULE_VERSION"),
             binaries={"jaeger": "./cmd/jaeger"},
+            version_vars={
+                "github.com/jaegertracing/jaeger/internal/version.latestVersion": (
+                    f"v{self.context.version('JAEGER_VERSION')}"
+                )
+            },
         )
 
     def write_config(self) -> None:

@@ -47,10 +47,21 @@ class OtelCollector(GoServer):
         # The health_check extension answers on its own port once every pipeline runs.
         return http_ok(HEALTH_PORT, self.ready_path)
 
+    @property
+    def native_overlay(self) -> Path:
+        """Merged over the shared config: the native pipelines' exporters (no Loki, no Tempo)."""
+        return self.layout.root / "deploy" / "native" / "otel-collector.native.yaml"
+
     def prepare(self) -> None:
         ensure_collector(self.layout, self.collector_build)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         write_localized(self.config_dir / "config.yaml", self.work_dir / "config.yaml")
 
     def launch(self) -> Launch:
-        return Launch(argv=[str(self.binary()), f"--config={self.work_dir / 'config.yaml'}"])
+        return Launch(
+            argv=[
+                str(self.binary()),
+                f"--config={self.work_dir / 'config.yaml'}",
+                f"--config={self.native_overlay}",
+            ]
+        )
