@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 export UV_PYTHON_DOWNLOADS := never
+# The system's certificate store, not uv's bundled roots: a TLS-inspecting proxy's CA is there.
+export UV_SYSTEM_CERTS ?= 1
 # `make setup` installs uv, pinned, into the project's cache: every target uses that one, so no
 # PATH change is needed (UV=... overrides it).
 UV ?= $(CURDIR)/.threadline/cache/uv/bin/uv

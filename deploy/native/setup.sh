@@ -20,6 +20,9 @@ UV_BIN=$UV_ENV/bin/uv
 UV_VERSION=$(sed -n 's/^UV_VERSION=//p' deploy/versions.env)
 [[ -n $UV_VERSION ]] || fail "UV_VERSION is missing from deploy/versions.env"
 PYTHON=${PYTHON_FOR_UV:-python3}
+# uv trusts its bundled Mozilla roots by default; behind a TLS-inspecting proxy (common in
+# companies, and on the machines this is built on) only the system's store has the proxy's CA.
+export UV_SYSTEM_CERTS=${UV_SYSTEM_CERTS:-1}
 
 # Each check names the Debian package that satisfies it. PostgreSQL 15 is Debian bookworm's
 # major, pinned in deploy/versions.env; Java and Maven fetch and run Kafka; venv (with ensurepip)

@@ -1,8 +1,9 @@
 """`make setup` on a newcomer's machine: a fresh copy, a temporary HOME, the system PATH, no uv.
 
-These run the real deploy/native/setup.sh on a copy of the tracked files. The one thing shared
-with the caller is uv's download cache (UV_CACHE_DIR), so the workspace's wheels are not fetched
-again; uv itself, its environment and the workspace's .venv are all made from nothing.
+These run the real deploy/native/setup.sh on a copy of the tracked files with nothing of the
+caller's: uv, its environment, its download cache (under the temporary HOME) and the workspace's
+.venv are all made from nothing, and no certificate variable is passed, so a TLS-inspecting
+proxy's CA must come from the system store as it would for a newcomer.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def _copy_tracked_files(target: Path) -> None:
 
 
 def _clean_env(home: Path) -> dict[str, str]:
-    uv_cache = os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
-    return {"HOME": str(home), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "UV_CACHE_DIR": uv_cache}
+    return {"HOME": str(home), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
 
 
 @pytest.fixture(scope="module")
