@@ -38,7 +38,8 @@ logs: ## Show recent logs of every component (COMPONENT=name for one, FOLLOW=1 t
 	@$(STACK) logs $(if $(COMPONENT),$(COMPONENT)) $(if $(FOLLOW),--follow)
 
 .PHONY: test
-test: setup ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e2e
+test: ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e2e
+	@bash deploy/native/setup.sh --test-tools
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: lint

@@ -8,6 +8,7 @@
 #   with that, and whatever PATH the caller has, the Makefile finds uv there (.threadline/cache/uv).
 # - Python packages come from uv.lock.
 #
+# `setup.sh --test-tools` (what `make test` runs) adds what only the tests need: Chromium.
 # Safe to run any number of times; a warm run changes nothing and takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +38,8 @@ declare -A needed=(
 )
 # uv's environment only needs venv while uv is not installed yet.
 [[ -x $UV_BIN ]] || needed[python3-venv]='have_venv'
+# `make test` also renders VictoriaLogs' web UI in headless Chromium (an e2e test).
+[[ ${1:-} == --test-tools ]] && needed[chromium]='command -v chromium'
 
 missing=()
 for package in "${!needed[@]}"; do
