@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from threadline_native.component import Context
+from threadline_native.component import Context, StackError
 from threadline_native.components.redis import Redis
 from threadline_native.net import free_port, redis_ping
+from threadline_native.process import Launch
 from threadline_native.stack import State, ensure_up, status, stop_components
 
 pytestmark = pytest.mark.integration
@@ -55,3 +56,34 @@ def test_down_leaves_alone_a_server_it_did_not_start(scratch_context: Context) -
         assert redis_ping(owner.port)
     finally:
         stop_components([owner])
+
+
+def test_a_failed_up_names_the_component_and_stops_what_it_had_started(
+    scratch_context: Context,
+) -> None:
+    class FirstRedis(Redis):
+        port = free_port()
+
+    class BrokenRedis(Redis):
+        name = "broken-redis"
+        port = free_port()
+
+        def launch(self) -> Launch:
+            launch = super().launch()
+            # redis-server refuses an unknown directive and says why on its way out.
+            return Launch(argv=[*launch.argv, "--no-such-directive", "yes"])
+
+    first, broken = FirstRedis(scratch_context), BrokenRedis(scratch_context)
+    try:
+        with pytest.raises(StackError) as raised:
+            ensure_up([first, broken], progress=False)
+        message = str(raised.value)
+        assert "Redis" in message
+        assert "exited during start-up" in message
+        # The log line that says why is in the message, and what this run started is down again.
+        assert "no-such-directive" in message
+        assert "stopped again what this run had started: redis" in message
+        assert status(first).state is State.STOPPED
+        assert not redis_ping(first.port)
+    finally:
+        stop_components([first, broken])
