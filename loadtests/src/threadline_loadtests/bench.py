@@ -45,9 +45,10 @@ STACK_PORTS = {
     "Kafka": 9092,
     "collector (OTLP)": 4317,
     "Prometheus": 9090,
-    "Loki": 3100,
-    "Tempo": 3200,
+    "VictoriaLogs": 9428,
     "Jaeger": 16686,
+    "Loki (compose)": 3100,
+    "Tempo (compose)": 3200,
     "Grafana": 3000,
 }
 
