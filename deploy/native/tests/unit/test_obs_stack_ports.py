@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from threadline_native.components import ALL
+from threadline_native.paths import find_project_root
 
 PUBLIC_PORTS = {
     "postgres": 5432,
@@ -47,3 +49,28 @@ def test_backends_start_after_the_data_stores_and_the_collector_after_its_export
 def test_no_agpl_backend_runs_natively() -> None:
     names = {component.name for component in ALL}
     assert not names & {"loki", "tempo", "grafana"}
+
+
+def test_nothing_native_fetches_an_agpl_module() -> None:
+    root = find_project_root(Path(__file__).parent)
+    sources = [
+        root / "Makefile",
+        *(root / ".ci").iterdir(),
+        *(root / "deploy" / "native").rglob("*.py"),
+        *(root / "deploy" / "native").rglob("*.sh"),
+        *(root / "deploy" / "native").rglob("*.yaml"),
+        root / "deploy" / "versions.env",
+    ]
+    agpl_modules = (
+        "github.com/grafana/loki",
+        "github.com/grafana/tempo",
+        "github.com/grafana/grafana",
+    )
+    fetching = [
+        f"{path.relative_to(root)}: {module}"
+        for path in sources
+        if path.is_file() and "tests" not in path.parts
+        for module in agpl_modules
+        if module in path.read_text()
+    ]
+    assert fetching == []
