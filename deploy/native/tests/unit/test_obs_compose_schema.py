@@ -21,6 +21,22 @@ SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}")
 
+# The components the mission names, each as (compose service, image, tag prefix, pin in
+# versions.env): compose must keep running every one of them, at the pinned version.
+MISSION_IMAGES = [
+    ("postgres", "postgres", "", "POSTGRES_VERSION"),
+    ("redis", "redis", "", "REDIS_VERSION"),
+    ("kafka", "apache/kafka", "", "KAFKA_VERSION"),
+    ("prometheus", "prom/prometheus", "v", "PROMETHEUS_VERSION"),
+    ("alertmanager", "prom/alertmanager", "v", "ALERTMANAGER_VERSION"),
+    ("loki", "grafana/loki", "", "LOKI_VERSION"),
+    ("tempo", "grafana/tempo", "", "TEMPO_VERSION"),
+    ("jaeger", "jaegertracing/jaeger", "", "JAEGER_VERSION"),
+    ("grafana", "grafana/grafana", "", "GRAFANA_VERSION"),
+    # Built from the Collector Builder manifest both modes share (see its Dockerfile).
+    ("otel-collector", "threadline/otelcol", "", "OTELCOL_VERSION"),
+]
+
 
 def interpolate(text: str, values: dict[str, str]) -> str:
     """Replace ${VAR}, ${VAR:-default} and ${VAR:?message} as compose does with an env file."""
@@ -71,3 +87,22 @@ def test_every_dependency_waits_for_health() -> None:
 def test_interpolation_fails_loudly_on_an_unpinned_variable() -> None:
     with pytest.raises(KeyError, match="NOPE"):
         interpolate("image: x:${NOPE:?set it}", {})
+
+
+@pytest.mark.parametrize(("service", "image", "prefix", "pin"), MISSION_IMAGES)
+def test_compose_runs_every_mission_component_at_its_pinned_version(
+    service: str, image: str, prefix: str, pin: str
+) -> None:
+    raw = yaml.safe_load(COMPOSE.read_text())["services"][service]
+    assert f"${{{pin}" in raw["image"], f"{service}: the tag must come from versions.env"
+    version = load_versions(ROOT / "deploy" / "versions.env")[pin]
+    assert compose_document()["services"][service]["image"] == f"{image}:{prefix}{version}"
+
+
+def test_compose_builds_its_collector_with_the_builder_of_the_pinned_release() -> None:
+    version = load_versions(ROOT / "deploy" / "versions.env")["OTELCOL_VERSION"]
+    build = compose_document()["services"]["otel-collector"]["build"]
+    assert build["args"]["OTELCOL_VERSION"] == version
+    # The build context is relative to compose.yaml, the Dockerfile to the context.
+    dockerfile = (COMPOSE.parent / build["context"] / build["dockerfile"]).read_text()
+    assert "go.opentelemetry.io/collector/cmd/builder@v${OTELCOL_VERSION}" in dockerfile
