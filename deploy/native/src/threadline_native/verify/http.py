@@ -47,6 +47,21 @@ def request(
         raise HttpError(url, None, str(error)) from error
 
 
+def post_form(url: str, form: Mapping[str, str]) -> tuple[int, str]:
+    """POST an HTML form; return (status, body text) undecoded (for JSON-lines answers)."""
+    data = urllib.parse.urlencode(form).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    req = urllib.request.Request(url, data=data, method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(errors="replace")
+    except (OSError, urllib.error.URLError) as error:
+        raise HttpError(url, None, str(error)) from error
+
+
 def get_json(url: str, params: Mapping[str, str] | None = None) -> Any:
     """GET that must answer 200 with JSON."""
     status, payload = request("GET", url, params=params)
