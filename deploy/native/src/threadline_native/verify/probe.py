@@ -2,9 +2,10 @@
 
 The shape is the project's cross-service hop: the order service handles CreateOrder (SERVER),
 calls the user service (CLIENT), which handles GET /v1/users/{user_id} (SERVER). That is enough
-for Tempo's service graph to see an edge and for the span metrics to count both services. The
-service names are the real ones with a `verify-` prefix, so probe traffic never mixes with the
-services' own series on the dashboards.
+for the service graph to see an edge (Jaeger's dependencies natively, Tempo's metrics-generator
+under compose) and for the span metrics to count both services. The service names are the real
+ones with a `verify-` prefix, so probe traffic never mixes with the services' own series on the
+dashboards.
 """
 
 from __future__ import annotations

@@ -1,128 +1,191 @@
-"""What `make verify` runs: the probe's links, the journeys' links and the static checks."""
+"""What `make verify` runs, in the order the table shows it: see the package docstring."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from threadline_native.verify import checks, journeys
-from threadline_native.verify.backends import Endpoints
-from threadline_native.verify.checks import Result, TracedSubject
+from threadline_native.verify import (
+    dashboards,
+    journeys,
+    links,
+    logs,
+    metrics,
+    pictures,
+    refusals,
+    rules,
+    traces,
+)
+from threadline_native.verify.alerts import alert_reaches_webhook
+from threadline_native.verify.endpoints import Endpoints, Mode
 from threadline_native.verify.http import HttpError
+from threadline_native.verify.journeys import Journey, JourneyError
+from threadline_native.verify.links import Link
+from threadline_native.verify.preflight import preflight
 from threadline_native.verify.probe import PROBE_CLIENT_SERVICE, PROBE_SERVER_SERVICE, send_probe
+from threadline_native.verify.result import Result, State
+
+# The services' latency histograms whose exemplars must lead to our traces.
+LATENCY_HISTOGRAMS = (
+    ("user HTTP latency", 'http_server_request_duration_seconds_bucket{service="user"}'),
+    ("order gRPC latency", 'grpc_server_handling_seconds_bucket{service="order"}'),
+)
+
+PROBE_SPANS = f'{{service_name="{PROBE_SERVER_SERVICE}"}}'
 
 
-def probe_checks(endpoints: Endpoints, timeout: float) -> list[Result]:
+@dataclass(frozen=True)
+class Plan:
+    endpoints: Endpoints
+    mode: Mode
+    compose_dir: Path
+    # Where the waterfall pictures go (reports/verify/).
+    reports_dir: Path
+    backends_only: bool
+    timeout: float
+
+
+@dataclass
+class Verification:
+    results: list[Result] = field(default_factory=list)
+    # The links a person opens, per journey (the probe's included).
+    links: list[tuple[Journey, list[Link]]] = field(default_factory=list)
+    # A component did not answer, so nothing was checked (results name what is missing).
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(result.broken for result in self.results)
+
+
+def _trace_and_logs(plan: Plan, journey: Journey) -> list[Result]:
+    results = traces.trace_in_stores(plan.endpoints, plan.mode, journey, plan.timeout)
+    if journey.crosses_kafka:
+        results.append(traces.kafka_hop(plan.endpoints, journey, plan.timeout))
+    results += logs.logs_in_stores(plan.endpoints, plan.mode, journey, plan.timeout)
+    if journey.refused_by:
+        results.append(logs.refusal_logged(plan.endpoints, journey, plan.timeout))
+    return results
+
+
+def probe_checks(plan: Plan) -> tuple[list[Result], Journey | None]:
+    """The synthetic two-service probe along every pipeline; no service needs to run."""
     try:
-        probe = send_probe(endpoints.collector_http)
+        sent = send_probe(plan.endpoints.collector_http)
     except HttpError as error:
-        return [Result("OTLP into the collector", "probe", ok=False, detail=str(error))]
-    subject = TracedSubject(
-        f"probe {probe.trace_id[:8]}", probe.trace_id, probe.services, probe.sent_at
+        return [Result.judged("OTLP into the collector", "probe", False, str(error))], None
+    probe = Journey(
+        "probe (OTLP)",
+        sent.trace_id,
+        sent.services,
+        sent.sent_at - 1,
+        f"sum by (span_name) (rate(traces_spanmetrics_calls_total{PROBE_SPANS}[5m]))",
+        "accepted",
     )
-    results = [Result("OTLP into the collector", subject.name, ok=True, detail=probe.trace_id)]
-    results += checks.trace_in_stores(endpoints, subject, timeout)
-    results += checks.logs_in_loki(endpoints, subject, timeout)
+    results = [Result.judged("OTLP into the collector", probe.name, True, probe.trace_id)]
+    results += _trace_and_logs(plan, probe)
     results.append(
-        checks.exemplar_resolves(
-            endpoints,
+        metrics.exemplars_resolve(
+            plan.endpoints,
             "span metrics (collector)",
-            selector=f'traces_spanmetrics_duration_seconds_bucket{{service_name="{PROBE_SERVER_SERVICE}"}}',
-            since=probe.sent_at,
-            wanted={probe.trace_id},
-            timeout=timeout,
+            selector=f"traces_spanmetrics_duration_seconds_bucket{PROBE_SPANS}",
+            since=probe.started_at,
+            ours={probe.trace_id},
+            timeout=plan.timeout,
         )
     )
+    results.append(metrics.span_metrics(plan.endpoints, PROBE_SERVER_SERVICE, plan.timeout))
     results.append(
-        checks.series_exist(
-            endpoints,
-            "span-metric series",
-            "probe",
-            f'traces_spanmetrics_calls_total{{service_name="{PROBE_SERVER_SERVICE}"}}',
-            timeout,
+        metrics.service_graph_edge(
+            plan.endpoints, plan.mode, PROBE_CLIENT_SERVICE, PROBE_SERVER_SERVICE, plan.timeout
         )
     )
-    results.append(
-        checks.series_exist(
-            endpoints,
-            "service-graph series",
-            f"{PROBE_CLIENT_SERVICE} -> {PROBE_SERVER_SERVICE}",
-            f'traces_service_graph_request_total{{client="{PROBE_CLIENT_SERVICE}",'
-            f'server="{PROBE_SERVER_SERVICE}"}}',
-            timeout,
-        )
-    )
-    return results
+    return results, probe
 
 
-def journey_checks(endpoints: Endpoints, timeout: float) -> list[Result]:
-    if not journeys.services_answer():
-        return [
-            Result(
-                "journeys through the services",
-                "user :8000, order :50051",
-                ok=False,
-                detail="the services do not answer; start them, or use --backends-only",
-            )
-        ]
-    since = time.time()
+def run_journeys(endpoints: Endpoints) -> tuple[list[Result], list[Journey]]:
+    """Every journey through the services, the refusals last; one row per journey."""
     try:
-        done, _user_id, token = journeys.run_user_journeys()
-        done.append(journeys.run_order_journey(token))
-    except journeys.JourneyError as error:
-        return [Result("journeys through the services", "user, order", ok=False, detail=str(error))]
-    results = [Result("journey ran", j.name, ok=True, detail=j.trace_id) for j in done]
-    wanted = {j.trace_id for j in done}
-    for journey in done:
-        subject = TracedSubject(journey.name, journey.trace_id, journey.services, since)
-        results += checks.trace_in_stores(endpoints, subject, timeout)
-        results += checks.logs_in_loki(endpoints, subject, timeout)
-    for name, selector in (
-        ("user HTTP latency", 'http_server_request_duration_seconds_bucket{service="user"}'),
-        ("order gRPC latency", 'grpc_server_handling_seconds_bucket{service="order"}'),
-    ):
+        done, account = journeys.user_journeys(endpoints)
+        done.append(journeys.order_journey(endpoints, account))
+    except (JourneyError, HttpError) as error:
+        return [Result.judged("journey answered", "user, order", False, str(error))], []
+    done.append(refusals.unknown_product_order(endpoints, account))
+    done.append(refusals.nul_in_full_name(endpoints))
+    rows = [
+        Result.judged("journey answered", j.name, j.as_expected, f"{j.outcome}; trace {j.trace_id}")
+        for j in done
+    ]
+    return rows, done
+
+
+def journey_checks(plan: Plan, done: list[Journey]) -> list[Result]:
+    """Each journey's trace and logs, then the metric links all of them feed."""
+    results = [row for journey in done for row in _trace_and_logs(plan, journey)]
+    ours, since = {j.trace_id for j in done}, min(j.started_at for j in done)
+    for name, selector in LATENCY_HISTOGRAMS:
         results.append(
-            checks.exemplar_resolves(
-                endpoints, name, selector=selector, since=since, wanted=wanted, timeout=timeout
+            metrics.exemplars_resolve(
+                plan.endpoints,
+                name,
+                selector=selector,
+                since=since,
+                ours=ours,
+                timeout=plan.timeout,
             )
         )
-    for service in ("user", "order"):
-        results.append(
-            checks.series_exist(
-                endpoints,
-                "span-metric series",
-                service,
-                f'traces_spanmetrics_calls_total{{service_name="{service}"}}',
-                timeout,
-            )
-        )
+    results += [metrics.span_metrics(plan.endpoints, s, plan.timeout) for s in ("user", "order")]
     results.append(
-        checks.series_exist(
-            endpoints,
-            "service-graph series",
-            "order -> user",
-            'traces_service_graph_request_total{client="order",server="user"}',
-            timeout,
-        )
+        metrics.service_graph_edge(plan.endpoints, plan.mode, "order", "user", plan.timeout)
     )
+    results += rules.recording_rules_have_data(plan.endpoints, plan.timeout)
     return results
 
 
-def run_all(
-    endpoints: Endpoints, compose_dir: Path, *, backends_only: bool, timeout: float
-) -> list[Result]:
-    """Every check, in the order the table shows them."""
-    results = probe_checks(endpoints, timeout)
-    if not backends_only:
-        results += journey_checks(endpoints, timeout)
-    results.append(checks.alert_reaches_webhook(endpoints, timeout))
-    results.append(checks.datasource_uids(compose_dir))
-    if backends_only:
-        results.append(
-            Result(
-                "panel returns data", "all dashboards", ok=True, detail="skipped: needs services"
-            )
-        )
-    else:
-        results += checks.dashboard_panels(endpoints, compose_dir)
-    return results
+def pictures_and_links(
+    plan: Plan, done: list[Journey]
+) -> tuple[list[Result], list[tuple[Journey, list[Link]]]]:
+    """A waterfall per journey (once its module exists) and the links to open."""
+    drawer, why_not = pictures.waterfall_drawer()
+    rows = [] if drawer else [pictures.not_drawn(why_not)]
+    found = []
+    for journey in done:
+        picture = None
+        if drawer:
+            row, picture = pictures.draw(plan.endpoints, journey, plan.reports_dir, drawer)
+            rows.append(row)
+        found.append((journey, links.journey_links(plan.endpoints, plan.mode, journey, picture)))
+    return rows, found
+
+
+def _dashboards(plan: Plan) -> list[Result]:
+    results = [dashboards.datasource_uids(plan.compose_dir)]
+    if plan.backends_only:
+        skipped = "needs the services' traffic; run without --backends-only"
+        return [*results, Result("panel returns data", "every dashboard", State.SKIPPED, skipped)]
+    return results + dashboards.panels(plan.endpoints, plan.mode, plan.compose_dir)
+
+
+def run_all(plan: Plan) -> Verification:
+    """Every check; stops after the first step when a component does not answer."""
+    verification = Verification(
+        preflight(plan.endpoints, plan.mode, services=not plan.backends_only)
+    )
+    if not verification.ok:
+        verification.stopped = True
+        return verification
+    probe_rows, probe = probe_checks(plan)
+    verification.results += probe_rows
+    done = [probe] if probe else []
+    if not plan.backends_only:
+        ran, journeys_done = run_journeys(plan.endpoints)
+        verification.results += ran
+        if journeys_done:
+            verification.results += journey_checks(plan, journeys_done)
+        done += journeys_done
+    verification.results.append(rules.rules_evaluate(plan.endpoints))
+    verification.results.append(alert_reaches_webhook(plan.endpoints, plan.timeout))
+    verification.results += _dashboards(plan)
+    picture_rows, verification.links = pictures_and_links(plan, done)
+    verification.results += picture_rows
+    return verification
