@@ -59,7 +59,7 @@ def _trace_in(
     return guarded(check, journey.name, run)
 
 
-def _kafka_spans(trace: jaeger.Trace | None) -> tuple[list[jaeger.Span], list[jaeger.Span]]:
+def kafka_hop_spans(trace: jaeger.Trace | None) -> tuple[list[jaeger.Span], list[jaeger.Span]]:
     """(order's producer spans, user's consumer spans) of a trace."""
     found = jaeger.spans(trace) if trace else []
     producers = [s for s in found if s.service == "order" and s.kind == "producer"]
@@ -74,10 +74,10 @@ def kafka_hop(endpoints: Endpoints, journey: Journey, timeout: float) -> Result:
     def run() -> Result:
         trace = eventually(
             lambda: jaeger.fetch_trace(endpoints, journey.trace_id),
-            lambda t: all(_kafka_spans(t)),
+            lambda t: all(kafka_hop_spans(t)),
             timeout,
         )
-        producers, consumers = _kafka_spans(trace)
+        producers, consumers = kafka_hop_spans(trace)
         if producers and consumers:
             detail = (
                 f"order '{producers[0].name}' (producer) -> user '{consumers[0].name}' (consumer)"
