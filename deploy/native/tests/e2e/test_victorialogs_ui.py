@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from threadline_native.verify import victorialogs
 from threadline_native.verify.endpoints import Endpoints
 from threadline_native.verify.http import HttpError, request
 from threadline_native.verify.journeys import log_in, order_journey, register, services_answer
+from threadline_native.verify.links import victorialogs_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -37,18 +37,6 @@ LOGS_ARRIVE_SECONDS = 60
 VIRTUAL_TIME_BUDGET_MS = 15_000
 CHROMIUM_SECONDS = 90
 RENDER_ATTEMPTS = 3
-
-
-def vmui_url(trace_id: str) -> str:
-    """vmui's query page for one trace_id over the last hour, one group per service."""
-    params = {
-        "query": victorialogs.trace_query(trace_id),
-        "g0.range_input": "1h",
-        "g0.relative_time": "last_1_hour",
-        "groupBy": "service.name",
-        "displayFields": "_msg,service.name,trace_id",
-    }
-    return f"{ENDPOINTS.victorialogs}/select/vmui/#/?{urllib.parse.urlencode(params)}"
 
 
 def _victorialogs_answers() -> bool:
@@ -148,7 +136,8 @@ def _rendered_texts(executable: str, profile: Path, url: str, trace_id: str) -> 
 def test_vmui_shows_the_trace_id_and_both_services_log_lines(
     chromium: str, trace_id: str, tmp_path: Path
 ) -> None:
-    url = vmui_url(trace_id)
+    # The very link `make verify` prints for a journey.
+    url = victorialogs_link(ENDPOINTS, trace_id).target
     profile = tmp_path / "chromium-profile"
 
     texts = _rendered_texts(chromium, profile, url, trace_id)

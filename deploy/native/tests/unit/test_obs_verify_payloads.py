@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -146,12 +146,12 @@ def test_compose_links_open_the_jaeger_and_prometheus_uis() -> None:
 
 def test_the_victorialogs_link_puts_query_and_window_in_vmui_hash_route() -> None:
     target = victorialogs_link(Endpoints(), ORDER_TRACE).target
-    assert target.startswith(
-        f"http://127.0.0.1:9428/select/vmui/?#/?query=trace_id%3A%3D{ORDER_TRACE}"
-    )
+    assert target.startswith("http://127.0.0.1:9428/select/vmui/#/?query=")
     route = parse_qs(urlsplit(target).fragment.partition("?")[2])
-    assert unquote(route["query"][0]) == f"trace_id:={ORDER_TRACE}"
+    assert route["query"] == [f'trace_id:="{ORDER_TRACE}"']
     assert route["g0.relative_time"] == ["last_7_days"]
+    # Without displayFields vmui shows only the message: the service would not be on the page.
+    assert {"service.name", "trace_id"} <= set(route["displayFields"][0].split(","))
 
 
 @pytest.mark.parametrize(

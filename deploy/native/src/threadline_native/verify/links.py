@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from threadline_native.verify.endpoints import Endpoints, Mode
 from threadline_native.verify.journeys import Journey
 from threadline_native.verify.pictures import shown
+from threadline_native.verify.victorialogs import trace_query
 
 VMUI_PATH = "/select/vmui/"
 VMUI_WINDOW = "last_7_days"
+VMUI_RANGE = "7d"
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,16 @@ def jaeger_link(endpoints: Endpoints, mode: Mode, trace_id: str) -> Link:
 
 
 def victorialogs_link(endpoints: Endpoints, trace_id: str) -> Link:
-    query = quote(f"trace_id:={trace_id}", safe="")
+    # vmui shows only each record's message unless told which fields to show.
+    params = {
+        "query": trace_query(trace_id),
+        "g0.range_input": VMUI_RANGE,
+        "g0.relative_time": VMUI_WINDOW,
+        "groupBy": "service.name",
+        "displayFields": "_msg,service.name,severity_text,trace_id,span_id",
+    }
     return Link(
-        "logs (VictoriaLogs UI)",
-        f"{endpoints.victorialogs}{VMUI_PATH}?#/?query={query}"
-        f"&g0.relative_time={VMUI_WINDOW}&groupBy=service.name",
+        "logs (VictoriaLogs UI)", f"{endpoints.victorialogs}{VMUI_PATH}#/?{urlencode(params)}"
     )
 
 

@@ -1,43 +1,23 @@
 """A waterfall picture of each verified journey: its spans, with its log lines on them.
 
-The drawing itself is `threadline_native.verify.waterfall.draw_waterfall`, written separately;
-this module gathers what it draws (the trace as Jaeger gives it, the trace's records as
-VictoriaLogs gives them) and names the file: reports/verify/<journey-slug>-<trace id[:8]>.png.
+The drawing is `threadline_native.verify.waterfall.draw_waterfall`; this module gathers what it
+draws (the trace as Jaeger gives it, the trace's records as VictoriaLogs gives them) and names
+the file: reports/verify/<journey-slug>-<trace id[:8]>.png.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
-from typing import Any, Protocol, cast
 
 from threadline_native.verify import jaeger
 from threadline_native.verify.endpoints import Endpoints
 from threadline_native.verify.journeys import Journey
 from threadline_native.verify.logs import trace_records
-from threadline_native.verify.result import Result, State, guarded
+from threadline_native.verify.result import Result, guarded
+from threadline_native.verify.waterfall import draw_waterfall
 
 CHECK = "waterfall picture"
-WATERFALL_MODULE = "threadline_native.verify.waterfall"
-
-
-class DrawWaterfall(Protocol):
-    def __call__(
-        self, *, trace: dict[str, Any], logs: list[dict[str, Any]], title: str, target: Path
-    ) -> Path: ...
-
-
-def waterfall_drawer() -> tuple[DrawWaterfall | None, str]:
-    """draw_waterfall, or None and why (its module, or a library it needs, is not there)."""
-    # TODO(waterfall): verify/waterfall.py is written in parallel. Once it is committed, replace
-    # this lookup with `from threadline_native.verify.waterfall import draw_waterfall`, make
-    # DrawWaterfall its type, and drop not_drawn() and its SKIPPED row.
-    try:
-        module = importlib.import_module(WATERFALL_MODULE)
-    except ImportError as error:
-        return None, f"{WATERFALL_MODULE} cannot be imported ({error})"
-    return cast(DrawWaterfall, module.draw_waterfall), ""
 
 
 def slug(name: str) -> str:
@@ -57,13 +37,7 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def not_drawn(reason: str) -> Result:
-    return Result(CHECK, "every journey", State.SKIPPED, reason)
-
-
-def draw(
-    endpoints: Endpoints, journey: Journey, reports_dir: Path, drawer: DrawWaterfall
-) -> tuple[Result, Path | None]:
+def draw(endpoints: Endpoints, journey: Journey, reports_dir: Path) -> tuple[Result, Path | None]:
     """Draw one journey's waterfall; the row for the table and the picture's path."""
     drawn: list[Path] = []
 
@@ -72,7 +46,7 @@ def draw(
         if trace is None:
             return Result.judged(CHECK, journey.name, False, "Jaeger does not hold the trace")
         reports_dir.mkdir(parents=True, exist_ok=True)
-        path = drawer(
+        path = draw_waterfall(
             trace=trace,
             logs=trace_records(endpoints, journey),
             title=journey.name,

@@ -145,15 +145,11 @@ def journey_checks(plan: Plan, done: list[Journey]) -> list[Result]:
 def pictures_and_links(
     plan: Plan, done: list[Journey]
 ) -> tuple[list[Result], list[tuple[Journey, list[Link]]]]:
-    """A waterfall per journey (once its module exists) and the links to open."""
-    drawer, why_not = pictures.waterfall_drawer()
-    rows = [] if drawer else [pictures.not_drawn(why_not)]
-    found = []
+    """A waterfall per journey and the links to open."""
+    rows, found = [], []
     for journey in done:
-        picture = None
-        if drawer:
-            row, picture = pictures.draw(plan.endpoints, journey, plan.reports_dir, drawer)
-            rows.append(row)
+        row, picture = pictures.draw(plan.endpoints, journey, plan.reports_dir)
+        rows.append(row)
         found.append((journey, links.journey_links(plan.endpoints, plan.mode, journey, picture)))
     return rows, found
 

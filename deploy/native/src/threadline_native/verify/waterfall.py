@@ -48,7 +48,8 @@ SERVICE_COLOURS = (
 )
 RELATION_NOTES = {
     "follows": " (follows from)",
-    "orphan": " (parent missing)",
+    # Usually the entry span: its parent is the caller's span, which the caller did not export.
+    "orphan": " (parent not in the trace)",
     "linked": " (links another trace)",
 }
 
