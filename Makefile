@@ -9,6 +9,17 @@ export UV_SYSTEM_CERTS ?= 1
 # `make setup` installs uv, pinned, into the project's cache: every target uses that one, so no
 # PATH change is needed (UV=... overrides it).
 UV ?= $(CURDIR)/.threadline/cache/uv/bin/uv
+# PYTHON=3.13 (or 3.12) runs any target with that interpreter, in its own environment .venv-3.13,
+# so the default .venv is not rebuilt each time; empty, uv uses the first Python >= 3.11 it finds
+# (3.11 where CI runs). The interpreter is found on PATH, through pyenv, or by uv, never downloaded.
+PYTHON ?=
+ifneq ($(PYTHON),)
+export UV_PYTHON := $(shell bash deploy/native/find-python.sh $(PYTHON))
+ifeq ($(UV_PYTHON),)
+$(error PYTHON=$(PYTHON): no such interpreter on this machine (see the line above))
+endif
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv-$(PYTHON)
+endif
 RUN := $(UV) run --all-packages --locked
 STACK := $(RUN) stack
 
@@ -38,7 +49,7 @@ logs: ## Show recent logs of every component (COMPONENT=name for one, FOLLOW=1 t
 	@$(STACK) logs $(if $(COMPONENT),$(COMPONENT)) $(if $(FOLLOW),--follow)
 
 .PHONY: test
-test: ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e2e
+test: ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e2e (PYTHON=3.13: on 3.13)
 	@bash deploy/native/setup.sh --test-tools
 	@$(RUN) pytest $(PYTEST_ARGS)
 

@@ -6,7 +6,9 @@
 # - uv comes from PyPI, pinned (UV_VERSION in deploy/versions.env), into a virtual environment in
 #   the project's git-ignored cache. A system Python that refuses pip installs (PEP 668) is fine
 #   with that, and whatever PATH the caller has, the Makefile finds uv there (.threadline/cache/uv).
-# - Python packages come from uv.lock.
+# - Python packages come from uv.lock, into .venv; with PYTHON=3.13 (what `make test PYTHON=3.13`
+#   passes) into .venv-3.13 with that interpreter (deploy/native/find-python.sh finds it), so the
+#   default .venv is left as it is.
 #
 # `setup.sh --test-tools` (what `make test` runs) adds what only the tests need: Chromium.
 # Safe to run any number of times; a warm run changes nothing and takes about a second.
@@ -20,7 +22,7 @@ UV_ENV=.threadline/cache/uv
 UV_BIN=$UV_ENV/bin/uv
 UV_VERSION=$(sed -n 's/^UV_VERSION=//p' deploy/versions.env)
 [[ -n $UV_VERSION ]] || fail "UV_VERSION is missing from deploy/versions.env"
-PYTHON=${PYTHON_FOR_UV:-python3}
+PYTHON_FOR_UV=${PYTHON_FOR_UV:-python3}
 # uv trusts its bundled Mozilla roots by default; behind a TLS-inspecting proxy (common in
 # companies, and on the machines this is built on) only the system's store has the proxy's CA.
 export UV_SYSTEM_CERTS=${UV_SYSTEM_CERTS:-1}
@@ -29,7 +31,7 @@ export UV_SYSTEM_CERTS=${UV_SYSTEM_CERTS:-1}
 # major, pinned in deploy/versions.env; Java and Maven fetch and run Kafka; venv (with ensurepip)
 # is what uv's own environment is made with, and Debian ships it separately from python3.
 have_pg_ctl() { compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; }
-have_venv() { "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; }
+have_venv() { "$PYTHON_FOR_UV" -c 'import ensurepip, venv' 2>/dev/null; }
 declare -A needed=(
   [postgresql]='have_pg_ctl'
   [redis-server]='command -v redis-server'
@@ -62,12 +64,18 @@ fi
 
 # uv in its own environment under the project's cache, at the pinned version.
 if [[ ! -x $UV_BIN ]] || [[ $("$UV_BIN" --version 2>/dev/null) != "uv $UV_VERSION"* ]]; then
-  command -v "$PYTHON" >/dev/null || fail "no $PYTHON on PATH: install Python 3.11 or newer"
+  command -v "$PYTHON_FOR_UV" >/dev/null \
+    || fail "no $PYTHON_FOR_UV on PATH: install Python 3.11 or newer"
   say "installing uv $UV_VERSION from PyPI into $UV_ENV"
   rm -rf "$UV_ENV"
-  "$PYTHON" -m venv "$UV_ENV"
+  "$PYTHON_FOR_UV" -m venv "$UV_ENV"
   "$UV_ENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
   say "uv is at $PWD/$UV_BIN (every make target uses it; nothing was added to your PATH)"
 fi
 
+# The Makefile has found the interpreter already (UV_PYTHON); run alone, this script finds it.
+if [[ -n ${PYTHON:-} ]]; then
+  [[ -n ${UV_PYTHON:-} ]] || UV_PYTHON=$(UV=$UV_BIN bash deploy/native/find-python.sh "$PYTHON")
+  export UV_PYTHON UV_PROJECT_ENVIRONMENT=${UV_PROJECT_ENVIRONMENT:-$PWD/.venv-$PYTHON}
+fi
 UV_PYTHON_DOWNLOADS=never "$UV_BIN" sync --all-packages --locked --quiet
