@@ -305,7 +305,8 @@ def render_doc(
         if not settings.floor:
             lines += [
                 "Every request's trace id reaches the services' log lines; the sampled ones are "
-                "also traces in Tempo and Jaeger (`http://127.0.0.1:16686/trace/<id>`).",
+                "also traces in Jaeger (`http://127.0.0.1:16686/api/traces/<id>`; under compose "
+                "in Tempo too).",
                 "",
             ]
     lines += _cpu_section(steps, best)

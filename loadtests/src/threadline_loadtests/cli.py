@@ -66,7 +66,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument(
         "--no-trace-lookup",
         action="store_true",
-        help="do not ask Tempo (when it answers) whether the slowest traces arrived",
+        help="do not ask Jaeger (when it answers) whether the slowest traces arrived",
     )
 
 

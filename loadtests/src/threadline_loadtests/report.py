@@ -43,7 +43,7 @@ def report_run(
 ) -> Report:
     """Judge the run in `out_dir`, draw its charts and write `verdict.txt` there.
 
-    `look_up_traces`: ask Tempo (when it answers) for the slowest sampled trace of each
+    `look_up_traces`: ask Jaeger (when it answers) for the slowest sampled trace of each
     request name and say which services' spans it holds.
     """
     summary_path = out_dir / SUMMARY_JSON
@@ -67,16 +67,16 @@ def report_run(
         else []
     )
     links = links or TraceLinks()
-    in_tempo = None
+    in_store = None
     if look_up_traces:
         sampled = [
             req.sampled_slowest[0].trace_id for req in summary.requests if req.sampled_slowest
         ]
-        lookups = find_traces(links.tempo_url, sampled)
-        in_tempo = {lookup.trace_id: lookup for lookup in lookups} if lookups else None
+        lookups = find_traces(links.jaeger_url, sampled)
+        in_store = {lookup.trace_id: lookup for lookup in lookups} if lookups else None
     text = "\n\n".join(
         [
-            render_slowest(summary, links, in_tempo=in_tempo),
+            render_slowest(summary, links, in_store=in_store),
             render_verdict(checks, summary, source=objectives.source),
         ]
     )

@@ -31,7 +31,7 @@ class SlowestRequests:
 
     A min-heap per name holds the current top N, so recording costs O(log N) and memory stays
     bounded however long the run. Sampled requests get a second top N: those are the traces a
-    reader can actually open in Tempo or Jaeger when the run samples less than everything.
+    reader can actually open in Jaeger (or Tempo) when the run samples less than everything.
     """
 
     def __init__(self, per_name: int = 5) -> None:

@@ -3,8 +3,8 @@
 Each request starts a trace of its own: its `traceparent` and `baggage: synthetic=true`
 travel in the HTTP headers or the gRPC metadata. The services' samplers are parent-based, so
 the load generator's sampling decision is the run's: at ratio 1.0 every request of a load run
-is a trace in Tempo and Jaeger. Whether or not a trace is sampled, its id reaches the
-services, whose spans and log lines carry it.
+is a trace in Jaeger (and in Tempo under compose). Whether or not a trace is sampled, its id
+reaches the services, whose spans and log lines carry it.
 
 A sampled request is a CLIENT span of the load generator's own tracer provider, exported over
 OTLP. An unsampled one gets what the SDK would give it, a trace id and span id that nothing

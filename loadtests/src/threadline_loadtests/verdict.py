@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.slo import Check
@@ -18,16 +19,30 @@ GENERATOR_SATURATED_PERCENT = 90.0
 
 @dataclass(frozen=True, slots=True)
 class TraceLinks:
-    """Where a trace id can be opened: Jaeger's UI and Tempo's API (Grafana's Tempo source)."""
+    """Where a trace id can be opened, in both modes: Jaeger (the trace store natively and under
+    compose; its API always, its UI only under compose) and VictoriaLogs' UI for the trace's
+    log lines. Under compose Grafana's Tempo source opens the same ids."""
 
     jaeger_url: str = "http://127.0.0.1:16686"
-    tempo_url: str = "http://127.0.0.1:3200"
+    victorialogs_url: str = "http://127.0.0.1:9428"
 
-    def jaeger(self, trace_id: str) -> str:
+    def trace(self, trace_id: str) -> str:
+        return f"{self.jaeger_url}/api/traces/{trace_id}"
+
+    def trace_page(self, trace_id: str) -> str:
         return f"{self.jaeger_url}/trace/{trace_id}"
 
-    def tempo(self, trace_id: str) -> str:
-        return f"{self.tempo_url}/api/traces/{trace_id}"
+    def logs(self, trace_id: str) -> str:
+        query = urlencode(
+            {
+                "query": f'trace_id:="{trace_id}"',
+                "g0.range_input": "7d",
+                "g0.relative_time": "last_7_days",
+                "groupBy": "service.name",
+                "displayFields": "_msg,service.name,severity_text,trace_id,span_id",
+            }
+        )
+        return f"{self.victorialogs_url}/select/vmui/#/?{query}"
 
 
 def _generator_cpu(summary: RunSummary) -> str:
@@ -111,12 +126,12 @@ def render_slowest(
     links: TraceLinks,
     *,
     limit: int = 3,
-    in_tempo: Mapping[str, TraceLookup] | None = None,
+    in_store: Mapping[str, TraceLookup] | None = None,
 ) -> str:
     """The slowest requests of each name with their trace ids and where to open them."""
     lines = [
-        "Slowest requests, by trace id (sampled traces are in Tempo and Jaeger; in Grafana,",
-        "paste the id into Explore > Tempo)",
+        "Slowest requests, by trace id (sampled traces are in Jaeger, and in Tempo under compose;",
+        "every service's log lines for a trace are in VictoriaLogs)",
         "",
     ]
     for request in sorted(summary.requests, key=lambda item: -item.figures.max_ms):
@@ -127,13 +142,15 @@ def render_slowest(
             lines.append(f"  {slow.response_time_ms:8.1f} ms  {slow.trace_id}  ({state}{failed})")
         for slow in request.sampled_slowest[:1]:
             lines.append(f"  slowest sampled, {slow.response_time_ms:.1f} ms:")
-            lines.append(f"    {links.jaeger(slow.trace_id)}")
-            lines.append(f"    {links.tempo(slow.trace_id)}")
-            if in_tempo is not None and slow.trace_id in in_tempo:
-                services = in_tempo[slow.trace_id].services
+            lines.append(f"    trace (Jaeger API): {links.trace(slow.trace_id)}")
+            lines.append(f"    trace (Jaeger UI, compose): {links.trace_page(slow.trace_id)}")
+            lines.append(f"    logs (VictoriaLogs UI): {links.logs(slow.trace_id)}")
+            if in_store is not None and slow.trace_id in in_store:
+                lookup = in_store[slow.trace_id]
+                store = lookup.store or "the trace store"
                 lines.append(
-                    f"    in Tempo, spans from: {', '.join(services)}"
-                    if services
-                    else "    not in Tempo (yet): are the services exporting to a collector?"
+                    f"    in {store}, spans from: {', '.join(lookup.services)}"
+                    if lookup.services
+                    else f"    not in {store} (yet): are the services exporting to a collector?"
                 )
     return "\n".join(lines)

@@ -73,8 +73,9 @@ def test_slow_requests_show_their_trace_ids_and_link_the_slowest_sampled_one() -
     assert "GET /v1/users/me  [HTTP]" in text
     assert f"30.0 ms  {'a' * 32}  (not sampled)" in text
     assert f"25.0 ms  {'b' * 32}  (sampled, failed)" in text
+    assert f"http://127.0.0.1:16686/api/traces/{'b' * 32}" in text
     assert f"http://127.0.0.1:16686/trace/{'b' * 32}" in text
-    assert f"http://127.0.0.1:3200/api/traces/{'b' * 32}" in text
+    assert f"http://127.0.0.1:9428/select/vmui/#/?query=trace_id%3A%3D%22{'b' * 32}%22" in text
     assert f"/trace/{'a' * 32}" not in text  # an unsampled trace is nowhere to open
 
 
@@ -86,11 +87,15 @@ def test_a_summary_survives_its_json(tmp_path: Path) -> None:
     assert RunSummary.read(path) == SUMMARY
 
 
-def test_says_whether_the_slowest_sampled_trace_reached_tempo() -> None:
+def test_says_whether_the_slowest_sampled_trace_reached_the_trace_store() -> None:
     found = render_slowest(
-        SUMMARY, TraceLinks(), in_tempo={"b" * 32: TraceLookup("b" * 32, ("order", "user"))}
+        SUMMARY,
+        TraceLinks(),
+        in_store={"b" * 32: TraceLookup("b" * 32, ("order", "user"), store="Jaeger")},
     )
-    missing = render_slowest(SUMMARY, TraceLinks(), in_tempo={"b" * 32: TraceLookup("b" * 32, ())})
+    missing = render_slowest(
+        SUMMARY, TraceLinks(), in_store={"b" * 32: TraceLookup("b" * 32, (), store="Jaeger")}
+    )
 
-    assert "in Tempo, spans from: order, user" in found
-    assert "not in Tempo (yet)" in missing
+    assert "in Jaeger, spans from: order, user" in found
+    assert "not in Jaeger (yet)" in missing
