@@ -67,6 +67,14 @@ fmt: ## Format and autofix with ruff
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
 
+.PHONY: sbom
+sbom: setup ## CycloneDX SBOMs with licences: reports/sbom/<service>.cdx.json per image, workspace.cdx.json
+	@$(RUN) python -m threadline_native.supply_chain.sbom
+
+.PHONY: audit
+audit: setup ## pip-audit of uv.lock: status 0 clean, 1 vulnerable (listed), 3 not checked (says why)
+	@$(RUN) python -m threadline_native.supply_chain.audit
+
 .PHONY: build-backends
 build-backends: setup ## Build (once; cached in .threadline/cache) every Go-built observability backend
 	@$(RUN) python -m threadline_native.build_backends
