@@ -2,8 +2,12 @@
 
 A value is replaced when its *key* looks sensitive (``password``, ``token``, ``authorization``,
 ``cookie``, ``api_key``, ``secret``...) at any depth of nested dicts and lists, and any string is
-scrubbed of what looks like a credential wherever it appears: ``Bearer ...`` and ``Basic ...``
-credentials, JWTs, ``password=...`` style pairs and the user-info part of URLs.
+scrubbed of what looks like a credential or personal data wherever it appears: ``Bearer ...``
+and ``Basic ...`` credentials, JWTs, ``password=...`` style pairs, the user-info part of URLs,
+email addresses and password hashes (``$argon2id$...``, bcrypt, scrypt, PBKDF2). Database
+errors carry the values of the row that failed, so their text loses those too: SQLAlchemy's
+``[parameters: ...]`` tail and PostgreSQL's ``DETAIL:`` line (``Key (email)=(...)``,
+``Failing row contains (...)``).
 """
 
 from __future__ import annotations
@@ -33,30 +37,51 @@ _SENSITIVE_TEXT = (
     ),
     # JWT-looking strings: three base64url segments, the first one a JSON header.
     (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-    # key=value / key: value / "key": "value" pairs whose key looks sensitive.
+    # key=value / key: value / "key": "value" pairs whose key looks sensitive. A match starts
+    # at the sensitive word (what precedes it in the name is left as it is) and the rest of the
+    # name is bounded, so a long run of word characters costs linear time, not quadratic.
     (
         re.compile(
-            r"""(?P<key>["']?[\w-]*(?:password|passwd|secret|token|api[-_]?key|authorization|cookie)"""
-            r"""[\w-]*["']?\s*[:=]\s*)"""
+            r"""(?P<key>(?:password|passwd|secret|token|api[-_]?key|authorization|cookie)"""
+            r"""[\w-]{0,64}["']?\s*[:=]\s*)"""
             r"""(?P<value>(?:(?:Bearer|Basic|Digest)\s+)?(?:"[^"]*"|'[^']*'|[^\s,;&}]+))""",
             re.IGNORECASE,
         ),
         r"\g<key>" + REDACTED,
     ),
-    # scheme://user:password@host
+    # scheme://user:password@host (a scheme has a few characters; bounded for linear time)
     (
-        re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^\s/:@]+:[^\s/@]+@", re.IGNORECASE),
+        re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]{0,31}://)[^\s/:@]+:[^\s/@]+@", re.IGNORECASE),
         r"\g<scheme>" + REDACTED + "@",
+    ),
+    # SQLAlchemy's statement parameters, e.g. "[parameters: (UUID('…'), 'ada@example.com', …)]":
+    # the row being written, up to the end of the line (a value may itself hold a bracket).
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: " + REDACTED + "]"),
+    # PostgreSQL's DETAIL line repeats the values of the row that failed
+    # ("Key (email)=(ada@example.com) already exists.", "Failing row contains (…)").
+    (re.compile(r"(?P<label>\bDETAIL:[ \t]*)[^\n]+"), r"\g<label>" + REDACTED),
+    # The same key/value pair outside a DETAIL line (a driver's `detail` attribute).
+    (re.compile(r"(?P<key>\bKey \([^\n]*?\)=)\([^\n]*\)"), r"\g<key>(" + REDACTED + ")"),
+    # Email addresses: personal data, and the account name of a login. A match starts only
+    # where a run of address characters starts, so a long run without "@" is scanned once.
+    (re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+"), REDACTED),
+    # Password hashes in the PHC string format ($argon2id$v=19$m=65536,t=3,p=4$salt$hash) and
+    # bcrypt's ($2b$12$…): the scheme, then the format's own alphabet up to a base64 character.
+    (
+        re.compile(r"\$(?:argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|2[abxy])\$[\w$=,./+-]*[\w/+]"),
+        REDACTED,
     ),
 )
 
 # Every pattern above needs one of these words to match, so a string without any of them is
-# returned untouched after one scan instead of four: most log text carries no credential, and
-# the four substitutions cost ~13 µs per string on the benchmark machine (~0.5 µs for the scan).
-# A unit test holds `Redactor.text` equal to the four substitutions on generated text.
+# returned untouched after one scan instead of one substitution per pattern: most log text
+# carries no credential, and the substitutions cost ~13 µs per string on the benchmark machine
+# for the first four patterns alone (~0.5 µs for the scan). A unit test holds `Redactor.text`
+# equal to every substitution on generated text.
 # (Matched against the lower-cased text: faster than an IGNORECASE scan.)
 _MAYBE_SENSITIVE_TEXT = re.compile(
-    r"bearer|basic|digest|eyj|passw|secret|token|api[-_]?key|authori[sz]ation|cookie|://"
+    r"bearer|basic|digest|eyj|passw|secret|token|api[-_]?key|authori[sz]ation|cookie|://|"
+    r"@|\[parameters: |detail:|key \(|\$argon2|\$scrypt|\$pbkdf2|\$2[abxy]\$"
 )
 
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})

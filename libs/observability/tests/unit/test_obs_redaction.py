@@ -1,8 +1,10 @@
-"""No password, token or authorization header reaches a log line, on stdout or over OTLP."""
+"""No password, token, authorization header, email or database row reaches a log line, on
+stdout or over OTLP."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from sqlalchemy import exc as sa_exc
 
 from observability import ObservabilitySettings
 from observability.logging import configure_logging
@@ -27,7 +30,7 @@ def _everything(line: dict[str, Any]) -> str:
 def test_nested_fields_are_redacted_by_key(json_logs: Callable[[], list[dict[str, Any]]]) -> None:
     request = {
         "headers": {"Authorization": "Bearer abc.def", "Cookie": "sid=1", "accept": "*/*"},
-        "body": {"user": {"email": "ada@example.com", "password": "hunter2"}},
+        "body": {"user": {"name": "Ada", "password": "hunter2"}},
         "attempts": [{"api_key": "k-123"}, {"refresh_token": "r-456"}],
     }
 
@@ -36,7 +39,7 @@ def test_nested_fields_are_redacted_by_key(json_logs: Callable[[], list[dict[str
     (line,) = json_logs()
     assert line["request"] == {
         "headers": {"Authorization": REDACTED, "Cookie": REDACTED, "accept": "*/*"},
-        "body": {"user": {"email": "ada@example.com", "password": REDACTED}},
+        "body": {"user": {"name": "Ada", "password": REDACTED}},
         "attempts": [{"api_key": REDACTED}, {"refresh_token": REDACTED}],
     }
     assert line["client_secret"] == REDACTED
@@ -68,6 +71,73 @@ def test_messages_and_arguments_are_redacted(json_logs: Callable[[], list[dict[s
     first, second = json_logs()
     assert first["message"] == "calling https://[REDACTED]@api.example.com/x with token [REDACTED]"
     assert second["message"] == 'payload {"password": [REDACTED], "name": "ada"} api_key=[REDACTED]'
+
+
+ARGON2_HASH = (
+    "$argon2id$v=19$m=8192,t=1,p=1$QomRhwqUyECtEAXSyDkdtw"
+    "$IlZNAa8sxl211Ko3kkX3eaait567yKd38IVsLSjaRPQ"
+)
+
+
+def _database_error() -> sa_exc.DBAPIError:
+    """What SQLAlchemy raises when PostgreSQL refuses a row: statement, parameters, DETAIL."""
+    driver_error = Exception(
+        'duplicate key value violates unique constraint "uq_users_email"\n'
+        "DETAIL:  Key (lower(email::text))=(ada@example.com) already exists."
+    )
+    return sa_exc.DBAPIError(
+        "INSERT INTO users (id, email, password_hash) VALUES ($1::UUID, $2::VARCHAR, $3::VARCHAR)",
+        ("0190a8e2-0000-7000-8000-000000000001", "ada@example.com", ARGON2_HASH),
+        driver_error,
+    )
+
+
+def test_database_errors_lose_the_row_but_keep_the_statement(
+    json_logs: Callable[[], list[dict[str, Any]]],
+) -> None:
+    error = _database_error()
+    assert "[parameters: (" in str(error)  # what an engine without hide_parameters writes
+    try:
+        raise error
+    except sa_exc.DBAPIError:
+        _log.exception("unhandled error")
+
+    (line,) = json_logs()
+    text = _everything(line)
+    for secret in ("ada@example.com", "ada%40example.com", "$argon2id$", "QomRhwqUyECtEAXSyDkdtw"):
+        assert secret not in text
+    assert "INSERT INTO users (id, email, password_hash)" in line["exception.message"]
+    assert "[parameters: [REDACTED]]" in line["exception.message"]
+    assert "DETAIL:  [REDACTED]" in line["exception.stacktrace"]
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("welcome ada.lovelace+news@example.co.uk!", "welcome [REDACTED]!"),
+        ("Key (email)=(bob@example.org) is not present", "Key (email)=([REDACTED]) is not present"),
+        (f"stored {ARGON2_HASH}, rehashing", "stored [REDACTED], rehashing"),
+        (
+            "bcrypt $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW.",
+            "bcrypt [REDACTED].",
+        ),
+        (
+            "GET /v1/users/{user_id} by admin@localhost",
+            "GET /v1/users/{user_id} by admin@localhost",
+        ),
+    ],
+)
+def test_emails_hashes_and_key_values_are_scrubbed_from_any_text(text: str, redacted: str) -> None:
+    assert Redactor().text(text) == redacted
+
+
+def test_a_long_line_is_scanned_in_linear_time() -> None:
+    # Every pattern runs once any trigger word ("@") is present; none may backtrack
+    # quadratically over a long run of word characters (each would take seconds here).
+    line = "token" * 20_000 + " " + "a1" * 50_000 + " @ " + "x" * 100_000
+    started = time.perf_counter()
+    Redactor().text(line)
+    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(
@@ -138,6 +208,14 @@ def _substitute_every_pattern(text: str) -> str:
                 "Set-Cookie: sid=1",
                 "client_secret=s",
                 "https://bob:pa55@host/x",
+                "ada@example.com",
+                "@",
+                "[parameters: ('ada@example.com', 'x')]",
+                "DETAIL:  Key (email)=(ada@example.com) already exists.",
+                "Key (a, b)=(1, 2)",
+                ARGON2_HASH,
+                "$2b$12$abc/def.ghi",
+                "$scrypt$ln=16,r=8,p=1$c2FsdA$aGFzaA",
                 "token",
                 "request handled",
                 "GET /users/{user_id}",
