@@ -17,6 +17,10 @@ DeadlineTooShortError       DEADLINE_EXCEEDED    —
 database unreachable   UNAVAILABLE          ErrorInfo(DEPENDENCY_UNAVAILABLE), RetryInfo
 anything else          INTERNAL             — (logged with its traceback, message generic)
 =====================  ===================  ==============================================
+
+Every refusal is also one WARNING line, "rpc refused", with the status code, the message and
+the names of the offending fields (never their values), written inside the RPC's span: the
+access line says that a call failed, this line says why, and both carry the trace_id.
 """
 
 from __future__ import annotations
@@ -152,6 +156,13 @@ def status_trailer(code: grpc.StatusCode, message: str, details: list[Message]) 
     return bytes(status.SerializeToString())
 
 
+def _refusal_fields(code: grpc.StatusCode, message: str, error: BaseException) -> dict[str, object]:
+    fields: dict[str, object] = {"rpc.grpc.status_code": code.name, "reason": message}
+    if isinstance(error, InvalidRequestError):
+        fields["invalid_fields"] = sorted({violation.field for violation in error.violations})
+    return fields
+
+
 def map_errors(behavior: Behavior) -> Behavior:
     """Wrap a unary method so that whatever it raises leaves as a precise status."""
 
@@ -164,6 +175,8 @@ def map_errors(behavior: Behavior) -> Behavior:
             code, message, details = translate(error)
             if code is grpc.StatusCode.INTERNAL:
                 _log.exception("unexpected error in an RPC")
+            else:
+                _log.warning("rpc refused", extra=_refusal_fields(code, message, error))
             await context.abort(
                 code,
                 message,
