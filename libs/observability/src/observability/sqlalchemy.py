@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.trace import Status, StatusCode
 
+from observability.redaction import Redactor
 from observability.tracing import drops_children_of_unsampled, in_unsampled_trace
 
 if TYPE_CHECKING:
@@ -13,7 +15,12 @@ if TYPE_CHECKING:
 
     from observability.telemetry import Telemetry
 
-__all__ = ["ParentFollowingEngineTracer", "instrument_engine", "pool_state"]
+__all__ = [
+    "ParentFollowingEngineTracer",
+    "RedactingEngineTracer",
+    "instrument_engine",
+    "pool_state",
+]
 
 
 def instrument_engine(
@@ -25,7 +32,8 @@ def instrument_engine(
     ``SQLAlchemyInstrumentor().instrument()`` would patch ``create_engine`` process-wide and,
     being a singleton, ignore every engine after the first. SQL comments carrying trace context
     (sqlcommenter) stay off: they defeat statement caching. Connection counts come from the pool
-    gauge, so the contrib OTel-metrics counter is given a no-op meter.
+    gauge, so the contrib OTel-metrics counter is given a no-op meter. A failed statement's
+    span status is redacted like a log line (`RedactingEngineTracer`).
     """
     from opentelemetry.instrumentation.sqlalchemy.version import __version__  # noqa: PLC0415
     from opentelemetry.metrics import NoOpMeter  # noqa: PLC0415
@@ -39,9 +47,15 @@ def instrument_engine(
     tracer_class = (
         ParentFollowingEngineTracer
         if drops_children_of_unsampled(telemetry.settings)
-        else EngineTracer
+        else RedactingEngineTracer
     )
-    tracer_class(tracer, engine.sync_engine, connections_usage, enable_commenter=False)  # type: ignore[no-untyped-call]
+    tracer_class(
+        tracer,
+        engine.sync_engine,
+        connections_usage,
+        enable_commenter=False,
+        redactor=telemetry.redactor,
+    )
     telemetry.metrics.add_pool(pool_name, lambda: pool_state(engine))
 
 
@@ -49,7 +63,42 @@ def instrument_engine(
 _POOL_EVENTS = frozenset({"connect", "close", "checkin", "checkout"})
 
 
-class ParentFollowingEngineTracer(EngineTracer):
+class RedactingEngineTracer(EngineTracer):
+    """The contrib tracer, with a failed statement's error status redacted like a log line.
+
+    The contrib listener puts the driver's own message in the span status, and PostgreSQL's
+    names the values of the row that failed (``DETAIL:  Key (email)=(...)``).
+    """
+
+    def __init__(self, tracer: Any, engine: Any, *args: Any, redactor: Redactor, **kw: Any) -> None:
+        self._redactor = redactor
+        super().__init__(tracer, engine, *args, **kw)  # type: ignore[no-untyped-call]
+        # In place of the contrib listener, which `_register_event_listener` leaves out; the
+        # base class's registration, so that `remove_all_event_listeners` still finds it.
+        EngineTracer._register_event_listener(  # type: ignore[no-untyped-call]
+            engine, "handle_error", self._end_failed_statement_span
+        )
+
+    @classmethod
+    def _register_event_listener(
+        cls, target: Any, identifier: str, func: Any, *args: Any, **kw: Any
+    ) -> None:
+        if identifier == "handle_error":
+            return
+        super()._register_event_listener(target, identifier, func, *args, **kw)  # type: ignore[no-untyped-call]
+
+    def _end_failed_statement_span(self, context: Any) -> None:
+        # The contrib listener, except for the status text.
+        span = getattr(context.execution_context, "_otel_span", None)
+        if span is None:
+            return
+        if span.is_recording():
+            description = self._redactor.text(str(context.original_exception))
+            span.set_status(Status(StatusCode.ERROR, description))
+        span.end()
+
+
+class ParentFollowingEngineTracer(RedactingEngineTracer):
     """The contrib tracer, minus its work for statements whose span would never be recorded.
 
     Before it starts a span the contrib tracer builds the statement's attributes (URL, database
@@ -82,7 +131,7 @@ class ParentFollowingEngineTracer(EngineTracer):
     ) -> None:
         if identifier in _POOL_EVENTS:
             return
-        super()._register_event_listener(target, identifier, func, *args, **kw)  # type: ignore[no-untyped-call]
+        super()._register_event_listener(target, identifier, func, *args, **kw)
 
 
 def pool_state(engine: AsyncEngine) -> dict[str, float]:

@@ -7,14 +7,15 @@ import pytest
 import redis.asyncio as redis
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from observability import Telemetry
 from observability.redis import instrument_redis
 from observability.sqlalchemy import ParentFollowingEngineTracer, instrument_engine
-from observability.testing import unsampled_span
+from observability.testing import isolated_telemetry, unsampled_span
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +76,35 @@ async def test_statements_of_unsampled_traces_skip_the_span_work(
     assert statements[0].attributes["db.system"] == "postgresql"
     assert named
     assert set(named) == {"SELECT"}
+
+
+@pytest.mark.parametrize("parent_based", [True, False])
+async def test_a_failed_statement_records_postgresqls_error_without_the_row(
+    database_url: str, *, parent_based: bool
+) -> None:
+    # PostgreSQL's message names the values of the row it refused ("DETAIL:  Key
+    # (email)=(...)"); the contrib tracer puts that message in the span status.
+    sampler = "parentbased_always_on" if parent_based else "always_on"
+    telemetry, spans = isolated_telemetry(traces_sampler=sampler)
+    engine = create_async_engine(database_url, hide_parameters=True)
+    instrument_engine(engine, telemetry)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE accounts (email text UNIQUE)"))
+            await connection.execute(text("INSERT INTO accounts VALUES ('ada@example.com')"))
+        with pytest.raises(IntegrityError, match="DETAIL"):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO accounts VALUES ('ada@example.com')"))
+    finally:
+        await engine.dispose()
+        telemetry.shutdown_sync()
+
+    (failed,) = [span for span in spans.get_finished_spans() if span.status.description]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.status.description is not None
+    assert "duplicate key value violates unique constraint" in failed.status.description
+    assert "DETAIL:  [REDACTED]" in failed.status.description
+    assert "ada@example.com" not in repr(failed.status) + repr(failed.events)
 
 
 async def test_redis_commands_are_client_spans(
