@@ -11,6 +11,18 @@ docs/benchmarks/observability.md for what this one keeps.
 It also writes an access log line (`observability.access_log`) for every *sampled* request
 and for every 5xx: those are the requests whose traces reach the trace store, so each trace
 finds its log lines, while unsampled traffic pays nothing for logging.
+
+An exception the application raises is recorded on the span, redacted (`span_errors`). What
+happens to it next depends on whether the response was complete:
+
+* complete (Starlette's ``ServerErrorMiddleware`` sends its 500, then re-raises "so that the
+  server can log it"): it is logged here, inside the span, and not re-raised. A server that
+  sees an exception after a complete response closes the connection without a
+  ``Connection: close`` header, so a keep-alive client's *next* request on it is lost with no
+  response and no log line; the response is already out, so nothing is gained by raising.
+* not complete: it is re-raised, marked with the span's context (`observability.escaped`),
+  so the server's own line about it (uvicorn's ``Exception in ASGI application``) still
+  carries the request's ``trace_id`` and ``span_id``.
 """
 
 from __future__ import annotations
@@ -24,12 +36,16 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
+from observability import escaped
 from observability.access_log import AccessLog, access_log_of
 from observability.metrics import UNMATCHED_ROUTE, http_method_label, status_class
 from observability.propagation import propagation_fields
+from observability.redaction import Redactor
+from observability.span_errors import record_exception
 
 if TYPE_CHECKING:
-    from opentelemetry.trace import Tracer
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span, Tracer
     from prometheus_client import Histogram
 
 __all__ = ["DEFAULT_EXCLUDED_PATHS", "ObservabilityMiddleware"]
@@ -43,6 +59,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 DEFAULT_EXCLUDED_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/startupz", "/metrics"})
 _HOST = b"host"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_log = logging.getLogger("observability.asgi")
 
 
 class ObservabilityMiddleware:
@@ -56,9 +73,11 @@ class ObservabilityMiddleware:
         duration: Histogram,
         excluded_paths: frozenset[str] = DEFAULT_EXCLUDED_PATHS,
         access_log: AccessLog | bool = True,
+        redactor: Redactor | None = None,
     ) -> None:
         self.app = app
         self._access_log = access_log_of(access_log)
+        self._redactor = redactor or Redactor()
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_paths
@@ -73,32 +92,35 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         method = http_method_label(scope["method"])
-        carrier: dict[str, str] = {}
-        host = None
-        for name, value in scope["headers"]:
-            if name in self._fields:
-                carrier[name.decode("latin-1")] = value.decode("latin-1")
-            elif name == _HOST:
-                host = value
-        parent = propagate.extract(carrier) if carrier else None
-        span = self._tracer.start_span(method, parent, kind=SpanKind.SERVER)
+        span, parent = self._start_span(scope, method)
         recording = span.is_recording()
-        if recording:
-            span.set_attributes(_request_attributes(scope, method, host))
         token = otel_context.attach(set_span_in_context(span, parent))
         status = 0
+        complete = False
 
         async def send_with_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             await send(message)
 
         error: BaseException | None = None
         try:
             await self.app(scope, receive, send_with_status)
-        except BaseException as exc:
+        except Exception as exc:
             error = exc
+            if not complete:
+                escaped.mark(exc, span.get_span_context())
+                raise
+            # The response is out (typically the 500 of Starlette's error middleware, which
+            # re-raises): logged here, in the span; raising on would make the server close a
+            # keep-alive connection its client still believes open (module docstring).
+            _log.error("Exception in ASGI application", exc_info=exc)
+        except BaseException as exc:  # cancellation: never swallowed
+            error = exc
+            escaped.mark(exc, span.get_span_context())
             raise
         finally:
             if error is not None and status == 0:
@@ -106,7 +128,7 @@ class ObservabilityMiddleware:
             route_object = scope.get("route")
             route = getattr(route_object, "path", None) if route_object is not None else None
             if recording:
-                _finish_span(span, method, route, status, error)
+                _finish_span(span, method, route, status, error, redactor=self._redactor)
             span.end()
             if self._access_log is not None and (recording or status >= 500):
                 # Still inside the span's context, so the line carries its trace and span ids.
@@ -123,6 +145,21 @@ class ObservabilityMiddleware:
                 )
             otel_context.detach(token)
             self._observe(method, route or UNMATCHED_ROUTE, status, started, span)
+
+    def _start_span(self, scope: Scope, method: str) -> tuple[Span, Context | None]:
+        """The request's SERVER span, child of the caller's context when it sent one."""
+        carrier: dict[str, str] = {}
+        host = None
+        for name, value in scope["headers"]:
+            if name in self._fields:
+                carrier[name.decode("latin-1")] = value.decode("latin-1")
+            elif name == _HOST:
+                host = value
+        parent = propagate.extract(carrier) if carrier else None
+        span = self._tracer.start_span(method, parent, kind=SpanKind.SERVER)
+        if span.is_recording():
+            span.set_attributes(_request_attributes(scope, method, host))
+        return span, parent
 
     def _observe(self, method: str, route: str, status: int, started: float, span: Any) -> None:
         key = (method, route, status_class(status))
@@ -173,7 +210,13 @@ def _split_authority(authority: str, scheme: str) -> tuple[str, int]:
 
 
 def _finish_span(
-    span: Any, method: str, route: str | None, status: int, error: BaseException | None
+    span: Any,
+    method: str,
+    route: str | None,
+    status: int,
+    error: BaseException | None,
+    *,
+    redactor: Redactor,
 ) -> None:
     if route is not None:
         span.update_name(f"{method} {route}")
@@ -181,9 +224,9 @@ def _finish_span(
     if status:
         span.set_attribute("http.response.status_code", status)
     if error is not None:
-        span.record_exception(error)
+        message = record_exception(span, error, redactor)
         span.set_attribute("error.type", type(error).__qualname__)
-        span.set_status(Status(StatusCode.ERROR, str(error)))
+        span.set_status(Status(StatusCode.ERROR, message))
     elif status >= 500:
         span.set_attribute("error.type", str(status))
         span.set_status(Status(StatusCode.ERROR))

@@ -1,8 +1,9 @@
 """FastAPI/Starlette integration: `instrument_app` for tracing + RED, `serve` for uvicorn.
 
-``instrument_app`` adds the pure-ASGI `ObservabilityMiddleware`; ``serve`` runs uvicorn under
-the process's `ShutdownCoordinator` (uvicorn's own signal handling is switched off so that
-readiness turns false *before* the listener closes), with the admin server beside it.
+``instrument_app`` puts the pure-ASGI `ObservabilityMiddleware` around the app's whole
+middleware stack; ``serve`` runs uvicorn under the process's `ShutdownCoordinator` (uvicorn's
+own signal handling is switched off so that readiness turns false *before* the listener
+closes), with the admin server beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from observability.asgi import DEFAULT_EXCLUDED_PATHS, ObservabilityMiddleware
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.types import ASGIApp
 
     from observability.telemetry import Telemetry
 
@@ -38,19 +40,34 @@ def instrument_app(
     ``observability.access`` log line (`observability.access_log`), so every stored trace has
     the service's log line beside it. Call before the app starts serving.
 
+    The middleware wraps the whole stack Starlette builds, outside its
+    ``ServerErrorMiddleware`` (which Starlette always puts outermost, and which runs the app's
+    handler for ``Exception``/500): that handler and its log line run inside the request's
+    span, and the exception it re-raises after the 500 reaches the middleware, not the server.
+
     FastAPI's own OpenTelemetry support, which switches itself on once a global tracer provider
     exists, is turned off for this app: it would add a second SERVER span and four operation
     spans per request at about three times the cost (docs/benchmarks/observability.md).
     """
+    if app.middleware_stack is not None:
+        raise RuntimeError("instrument_app must be called before the app starts serving")
     _disable_native_telemetry(app)
     enabled = telemetry.settings.access_log if access_log is None else access_log
-    app.add_middleware(
-        ObservabilityMiddleware,
-        tracer=telemetry.tracer("observability.asgi"),
-        duration=telemetry.metrics.http_server_duration,
-        excluded_paths=frozenset(excluded_paths),
-        access_log=telemetry.access_log if enabled else False,
-    )
+    build_stack = app.build_middleware_stack
+
+    def build_observed_stack() -> ASGIApp:
+        return ObservabilityMiddleware(
+            build_stack(),
+            tracer=telemetry.tracer("observability.asgi"),
+            duration=telemetry.metrics.http_server_duration,
+            excluded_paths=frozenset(excluded_paths),
+            access_log=telemetry.access_log if enabled else False,
+            redactor=telemetry.redactor,
+        )
+
+    # Starlette builds the stack once, on the first request or lifespan event, and offers no
+    # other way to place a middleware outside ServerErrorMiddleware.
+    app.build_middleware_stack = build_observed_stack  # type: ignore[method-assign]
 
 
 def _disable_native_telemetry(app: Starlette) -> None:

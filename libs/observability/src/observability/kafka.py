@@ -33,7 +33,9 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
+from observability import escaped
 from observability.propagation import extract_from_pairs, propagation_fields
+from observability.span_errors import record_exception
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -132,7 +134,9 @@ def consume_span(
     try:
         yield span
     except BaseException as error:
-        span.record_exception(error)
+        record_exception(span, error, telemetry.redactor)
+        # The consumer loop logs what a record's processing raised after this span ended.
+        escaped.mark(error, span.get_span_context())
         span.set_attribute("error.type", type(error).__qualname__)
         span.set_status(Status(StatusCode.ERROR))
         telemetry.metrics.kafka_message_consumed(record.topic, outcome="error")

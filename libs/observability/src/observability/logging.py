@@ -2,7 +2,9 @@
 
 Every line carries ``timestamp``, ``level``, ``service``, ``logger``, ``message``, ``trace_id``
 and ``span_id`` (``null`` outside a span) followed by the record's own fields (``extra=``).
-The same records go out as OTLP logs through the contrib ``LoggingHandler``; both handlers share
+A line about an exception that escaped a traced request, written by the server once the
+request's span has ended, carries that request's ids (`observability.escaped`).
+The same records go out as OTLP logs (`observability.otlp_log_handler`); both handlers share
 one `RedactionFilter`, so neither ever sees a secret.
 """
 
@@ -14,8 +16,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from opentelemetry.trace import get_current_span
 
+from observability.escaped import span_context_of_record
 from observability.redaction import _RECORD_ATTRIBUTES, RedactionFilter, Redactor
 
 if TYPE_CHECKING:
@@ -23,7 +25,13 @@ if TYPE_CHECKING:
 
     from observability.settings import ObservabilitySettings
 
-__all__ = ["ConsoleFormatter", "JsonFormatter", "configure_logging", "iso_timestamp"]
+__all__ = [
+    "ConsoleFormatter",
+    "JsonFormatter",
+    "configure_logging",
+    "encodable",
+    "iso_timestamp",
+]
 
 
 _second_prefix: tuple[int, str] = (-1, "")
@@ -42,11 +50,26 @@ def iso_timestamp(created: float) -> str:
     return f"{prefix}.{int(created % 1 * 1000):03d}Z"
 
 
-def _trace_ids() -> tuple[str | None, str | None]:
-    context = get_current_span().get_span_context()
-    if not context.is_valid:
+def _trace_ids(record: logging.LogRecord) -> tuple[str | None, str | None]:
+    context = span_context_of_record(record)
+    if context is None:
         return None, None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def encodable(value: Any) -> Any:
+    """``value`` with every string made encodable as UTF-8 (unpaired surrogates escaped).
+
+    Text decoded from undecodable input can hold lone surrogates, which no JSON encoder and no
+    protobuf string can carry: the line is written with ``\\udcff`` in their place, not lost.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {encodable(key): encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(item) for item in value]
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,7 +80,7 @@ class JsonFormatter(logging.Formatter):
         self._service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        trace_id, span_id = _trace_ids()
+        trace_id, span_id = _trace_ids(record)
         document: dict[str, Any] = {
             "timestamp": iso_timestamp(record.created),
             "level": record.levelname,
@@ -73,7 +96,10 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             # Only reached when no RedactionFilter turned the exception into fields already.
             document["exception.stacktrace"] = self.formatException(record.exc_info)
-        return orjson.dumps(document, default=str).decode()
+        try:
+            return orjson.dumps(document, default=str).decode()
+        except TypeError:  # orjson refuses unpaired surrogates; the rare line pays the walk
+            return orjson.dumps(encodable(document), default=str).decode()
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -83,7 +109,7 @@ class ConsoleFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(trace)s] %(message)s%(fields)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        trace_id, _ = _trace_ids()
+        trace_id, _ = _trace_ids(record)
         vars(record)["trace"] = trace_id or "-"
         fields = {
             key: value
@@ -114,9 +140,9 @@ def configure_logging(
     )
     handlers: list[logging.Handler] = [stdout]
     if logger_provider is not None:
-        from opentelemetry.instrumentation.logging.handler import LoggingHandler  # noqa: PLC0415
+        from observability.otlp_log_handler import OtlpLogHandler  # noqa: PLC0415
 
-        handlers.append(LoggingHandler(logger_provider=logger_provider))
+        handlers.append(OtlpLogHandler(logger_provider=logger_provider))
     root = logging.getLogger()
     for handler in handlers:
         handler.addFilter(redaction)

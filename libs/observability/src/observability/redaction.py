@@ -19,6 +19,8 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from observability import escaped
+
 __all__ = ["REDACTED", "RedactionFilter", "Redactor"]
 
 REDACTED = "[REDACTED]"
@@ -142,7 +144,9 @@ class RedactionFilter(logging.Filter):
 
     Attach the same instance to every handler (stdout and OTLP): a record is redacted once, and
     its exception is turned into redacted ``exception.type``/``exception.message``/
-    ``exception.stacktrace`` fields so no handler can format the raw traceback again.
+    ``exception.stacktrace`` fields so no handler can format the raw traceback again. The
+    request that exception escaped from, if any, is noted first (`observability.escaped`), so
+    the handlers still write the line under that request's trace.
     """
 
     def __init__(self, redactor: Redactor | None = None) -> None:
@@ -166,6 +170,7 @@ class RedactionFilter(logging.Filter):
             fields[key] = REDACTED if sensitive else redactor.value(fields[key])
         if record.exc_info and record.exc_info[1] is not None:
             exc_type, exc, tb = record.exc_info
+            escaped.note_record(record, exc)
             record.__dict__["exception.type"] = (
                 exc_type.__name__ if exc_type else type(exc).__name__
             )

@@ -5,7 +5,11 @@ Same spans as the contrib gRPC instrumentation (``rpc.system``, ``rpc.service``,
 wrapped handler built once per method instead of once per call.
 
 Like the HTTP middleware it writes an access log line (`observability.access_log`) for every
-sampled call and every call that ends in a server-side error code.
+sampled call and every call that ends in a server-side error code, records a handler's
+exception on the span redacted (`observability.span_errors`), and marks an exception leaving
+the handler with the call's span context (`observability.escaped`): grpc.aio logs it once the
+handler has returned ("Unexpected [...] raised by servicer method"), outside the span, and that
+line still carries the call's ``trace_id`` and ``span_id``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
+from observability import escaped
 from observability.access_log import AccessLog, access_log_of
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
 from observability.propagation import propagation_fields
+from observability.redaction import Redactor
+from observability.span_errors import record_exception
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
@@ -93,6 +100,7 @@ def server_interceptors(
             duration=telemetry.metrics.grpc_server_duration,
             excluded_services=excluded_services,
             access_log=telemetry.access_log if enabled else False,
+            redactor=telemetry.redactor,
         )
     ]
 
@@ -107,9 +115,11 @@ class _Observed:
         duration: Histogram,
         *,
         access_log: AccessLog | None,
+        redactor: Redactor,
     ) -> None:
         self.service, self.method = split_method(full_method)
         self._access_log = access_log
+        self._redactor = redactor
         self.span_name = f"{self.service}/{self.method}"
         self.attributes = rpc_attributes(self.service, self.method)
         self._tracer = tracer
@@ -144,7 +154,7 @@ class _Observed:
             if code is not grpc.StatusCode.OK:
                 span.set_status(Status(StatusCode.ERROR, code.name))
             if error is not None and not isinstance(error, grpc.aio.AbortError):
-                span.record_exception(error)
+                record_exception(span, error, self._redactor)
         span.end()
         if self._access_log is not None and (recording or code in SERVER_ERROR_CODES):
             # Still inside the span's context, so the line carries its trace and span ids.
@@ -184,6 +194,7 @@ class _Observed:
                 return await behavior(request, context)
             except BaseException as exc:
                 error = exc
+                escaped.mark(exc, span.get_span_context())
                 raise
             finally:
                 self.finish(span, token, started, context, error)
@@ -202,6 +213,7 @@ class _Observed:
                     yield response
             except BaseException as exc:
                 error = exc
+                escaped.mark(exc, span.get_span_context())
                 raise
             finally:
                 self.finish(span, token, started, context, error)
@@ -219,11 +231,13 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         duration: Histogram,
         excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
         access_log: AccessLog | bool = True,
+        redactor: Redactor | None = None,
     ) -> None:
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_services
         self._access_log = access_log_of(access_log)
+        self._redactor = redactor or Redactor()
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(
@@ -245,7 +259,13 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         return wrapped
 
     def _wrap(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        observed = _Observed(full_method, self._tracer, self._duration, access_log=self._access_log)
+        observed = _Observed(
+            full_method,
+            self._tracer,
+            self._duration,
+            access_log=self._access_log,
+            redactor=self._redactor,
+        )
         for kind, factory in _HANDLER_KINDS:
             behavior = getattr(handler, kind)
             if behavior is None:
