@@ -6,8 +6,9 @@ scrubbed of what looks like a credential or personal data wherever it appears: `
 and ``Basic ...`` credentials, JWTs, ``password=...`` style pairs, the user-info part of URLs,
 email addresses and password hashes (``$argon2id$...``, bcrypt, scrypt, PBKDF2). Database
 errors carry the values of the row that failed, so their text loses those too: SQLAlchemy's
-``[parameters: ...]`` tail and PostgreSQL's ``DETAIL:`` line (``Key (email)=(...)``,
-``Failing row contains (...)``).
+``[parameters: ...]`` tail, PostgreSQL's ``DETAIL:`` line (``Key (email)=(...)``,
+``Failing row contains (...)``) and a parameter the driver or the server echoes because it
+could not encode or parse it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ _SENSITIVE_TEXT = (
     (re.compile(r"(?P<label>\bDETAIL:[ \t]*)[^\n]+"), r"\g<label>" + REDACTED),
     # The same key/value pair outside a DETAIL line (a driver's `detail` attribute).
     (re.compile(r"(?P<key>\bKey \([^\n]*?\)=)\([^\n]*\)"), r"\g<key>(" + REDACTED + ")"),
+    # A parameter echoed by asyncpg when it cannot encode it ("invalid input for query argument
+    # $2: 'ada@example.com' (…)") and by PostgreSQL when it cannot parse it ("invalid input
+    # syntax for type uuid: "…"").
+    (re.compile(r"(?P<label>\bquery argument \$[^:\n]*: )[^\n]+"), r"\g<label>" + REDACTED),
+    (
+        re.compile(r'(?P<label>\binvalid input (?:syntax|value) for [^:\n]+: )"[^\n]*"'),
+        r'\g<label>"' + REDACTED + '"',
+    ),
     # Email addresses: personal data, and the account name of a login. A match starts only
     # where a run of address characters starts, so a long run without "@" is scanned once.
     (re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)+"), REDACTED),
@@ -83,7 +92,8 @@ _SENSITIVE_TEXT = (
 # (Matched against the lower-cased text: faster than an IGNORECASE scan.)
 _MAYBE_SENSITIVE_TEXT = re.compile(
     r"bearer|basic|digest|eyj|passw|secret|token|api[-_]?key|authori[sz]ation|cookie|://|"
-    r"@|\[parameters: |detail:|key \(|\$argon2|\$scrypt|\$pbkdf2|\$2[abxy]\$"
+    r"@|\[parameters: |detail:|key \(|query argument \$|invalid input|"
+    r"\$argon2|\$scrypt|\$pbkdf2|\$2[abxy]\$"
 )
 
 _PLAIN_SCALARS = frozenset({int, float, bool, type(None)})

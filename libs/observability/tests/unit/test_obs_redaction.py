@@ -116,6 +116,14 @@ def test_database_errors_lose_the_row_but_keep_the_statement(
     [
         ("welcome ada.lovelace+news@example.co.uk!", "welcome [REDACTED]!"),
         ("Key (email)=(bob@example.org) is not present", "Key (email)=([REDACTED]) is not present"),
+        (
+            "invalid input for query argument $2: 'Ada Lovelace' (expected str, got int)",
+            "invalid input for query argument $2: [REDACTED]",
+        ),
+        (
+            'invalid input syntax for type uuid: "not-a-uuid-but-a-name"',
+            'invalid input syntax for type uuid: "[REDACTED]"',
+        ),
         (f"stored {ARGON2_HASH}, rehashing", "stored [REDACTED], rehashing"),
         (
             "bcrypt $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW.",
@@ -213,6 +221,8 @@ def _substitute_every_pattern(text: str) -> str:
                 "[parameters: ('ada@example.com', 'x')]",
                 "DETAIL:  Key (email)=(ada@example.com) already exists.",
                 "Key (a, b)=(1, 2)",
+                "query argument $1: 'x' (y)",
+                'invalid input value for enum role: "x"',
                 ARGON2_HASH,
                 "$2b$12$abc/def.ghi",
                 "$scrypt$ln=16,r=8,p=1$c2FsdA$aGFzaA",
