@@ -16,6 +16,10 @@ def create_engine(
     """An asyncpg engine whose statements cannot run longer than ``statement_timeout_ms``."""
     return create_async_engine(
         url,
+        # SQL parameters stay out of every exception this engine raises: they are the row being
+        # written (a caller's id, their idempotency key), and the exception's text reaches logs
+        # and spans.
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout_seconds,
@@ -31,3 +35,8 @@ def create_engine(
             "timeout": pool_timeout_seconds,
         },
     )
+
+
+def create_migration_engine(url: str) -> AsyncEngine:
+    """The engine Alembic migrates through: default pool, parameters hidden like the service's."""
+    return create_async_engine(url, hide_parameters=True)

@@ -6,8 +6,8 @@ import asyncio
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from order_service.adapters.database import create_migration_engine
 from order_service.adapters.tables import metadata
 from order_service.settings import Settings
 
@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_migration_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -16,6 +16,9 @@ def create_engine(
     """An engine whose every connection carries a statement timeout, so no query hangs."""
     return create_async_engine(
         url,
+        # SQL parameters stay out of every exception this engine raises: they are the row being
+        # written (an email, a password hash), and the exception's text reaches logs and spans.
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout_seconds,
@@ -29,3 +32,8 @@ def create_engine(
             "timeout": pool_timeout_seconds,
         },
     )
+
+
+def create_migration_engine(url: str) -> AsyncEngine:
+    """The engine Alembic migrates through: default pool, parameters hidden like the service's."""
+    return create_async_engine(url, hide_parameters=True)
