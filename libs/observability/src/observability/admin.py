@@ -4,14 +4,20 @@ It is a deliberately small HTTP/1.1 server on `asyncio.start_server`, running in
 process's event loop: the gRPC service has no HTTP stack of its own, and a full ASGI server
 would install its own signal handlers and fight the `ShutdownCoordinator`. Each connection
 serves one GET and closes, which is all a Prometheus scraper or a kubelet probe needs.
+
+With a token, everything but the probes (/healthz, /livez, /readyz, /startupz: a kubelet or a
+load balancer sends no credentials) asks for ``Authorization: Bearer <token>`` and answers 401
+with ``WWW-Authenticate`` otherwise; the token is compared in constant time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 from prometheus_client.exposition import choose_encoder
@@ -28,18 +34,35 @@ _log = logging.getLogger(__name__)
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     503: "Service Unavailable",
 }
 _MAX_HEADER_BYTES = 16 * 1024
 _READ_TIMEOUT_SECONDS = 5.0
+_TEXT = "text/plain; charset=utf-8"
+#: Open without a token: liveness, readiness and start-up probes carry no credentials.
+PROBE_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/startupz"})
+
+
+class _Reply(NamedTuple):
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _digest(token: str) -> bytes:
+    # Comparing digests keeps compare_digest's time independent of the token's length too.
+    return hashlib.sha256(token.encode()).digest()
 
 
 class AdminServer:
     """Serves the registry's metrics and the health probes on ``host:port``.
 
-    ``port=0`` binds an ephemeral port; read it back from `port` after `start`.
+    ``port=0`` binds an ephemeral port; read it back from `port` after `start`. With ``token``,
+    every path but `PROBE_PATHS` asks for ``Authorization: Bearer <token>``.
     """
 
     def __init__(
@@ -49,11 +72,13 @@ class AdminServer:
         registry: CollectorRegistry | None,
         host: str = "0.0.0.0",
         port: int = 9100,
+        token: str | None = None,
     ) -> None:
         self._health = health
         self._registry = registry
         self._host = host
         self._port = port
+        self._token_digest = _digest(token) if token else None
         self._server: asyncio.Server | None = None
 
     @property
@@ -90,39 +115,46 @@ class AdminServer:
         try:
             async with asyncio.timeout(_READ_TIMEOUT_SECONDS):
                 head = await reader.readuntil(b"\r\n\r\n")
-            status, content_type, body = await self._respond(head)
+            reply = await self._respond(head)
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            status, content_type, body = 400, "text/plain; charset=utf-8", b"bad request\n"
+            reply = _Reply(400, _TEXT, b"bad request\n")
         except ConnectionError:
             writer.close()
             return
+        extra = "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
         header = (
-            f"HTTP/1.1 {status} {_REASONS[status]}\r\n"
-            f"Content-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\n"
+            f"HTTP/1.1 {reply.status} {_REASONS[reply.status]}\r\n"
+            f"Content-Type: {reply.content_type}\r\n"
+            f"Content-Length: {len(reply.body)}\r\n"
+            f"{extra}"
             "Cache-Control: no-store\r\n"
             "Connection: close\r\n\r\n"
         ).encode("latin-1")
         with contextlib.suppress(ConnectionError):
-            writer.write(header + (b"" if head.startswith(b"HEAD ") else body))
+            writer.write(header + (b"" if head.startswith(b"HEAD ") else reply.body))
             await writer.drain()
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
 
-    async def _respond(self, head: bytes) -> tuple[int, str, bytes]:
+    async def _respond(self, head: bytes) -> _Reply:
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3:
-            return 400, "text/plain; charset=utf-8", b"bad request\n"
+            return _Reply(400, _TEXT, b"bad request\n")
         method, target, _ = parts
-        if method not in {"GET", "HEAD"}:
-            return 405, "text/plain; charset=utf-8", b"method not allowed\n"
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         path = target.split("?", 1)[0]
+        # Before anything else, so a caller without the token learns nothing about the paths.
+        if path not in PROBE_PATHS:
+            refusal = self._refuse_unauthorized(headers.get("authorization", ""))
+            if refusal is not None:
+                return refusal
+        if method not in {"GET", "HEAD"}:
+            return _Reply(405, _TEXT, b"method not allowed\n")
         if path == "/metrics":
             return self._metrics(headers.get("accept", ""))
         probes = {
@@ -133,16 +165,29 @@ class AdminServer:
         }
         probe = probes.get(path)
         if probe is None:
-            return 404, "text/plain; charset=utf-8", b"not found\n"
+            return _Reply(404, _TEXT, b"not found\n")
         return self._json(await probe())
 
-    def _metrics(self, accept: str) -> tuple[int, str, bytes]:
+    def _refuse_unauthorized(self, authorization: str) -> _Reply | None:
+        """None when no token is configured or the right one came; the 401 otherwise."""
+        if self._token_digest is None:
+            return None
+        scheme, _, credentials = authorization.partition(" ")
+        given = credentials.strip() if scheme.lower() == "bearer" else ""
+        if given and hmac.compare_digest(_digest(given), self._token_digest):
+            return None
+        challenge = 'Bearer realm="admin"' + (', error="invalid_token"' if given else "")
+        return _Reply(
+            401, _TEXT, b"a bearer token is required\n", (("WWW-Authenticate", challenge),)
+        )
+
+    def _metrics(self, accept: str) -> _Reply:
         if self._registry is None:
-            return 404, "text/plain; charset=utf-8", b"metrics are disabled\n"
+            return _Reply(404, _TEXT, b"metrics are disabled\n")
         # choose_encoder picks OpenMetrics (the only format carrying exemplars) when asked.
         encoder, content_type = choose_encoder(accept)
-        return 200, content_type, encoder(self._registry)
+        return _Reply(200, content_type, encoder(self._registry))
 
     @staticmethod
-    def _json(report: HealthReport) -> tuple[int, str, bytes]:
-        return (200 if report.ok else 503), "application/json", orjson.dumps(report.as_dict())
+    def _json(report: HealthReport) -> _Reply:
+        return _Reply(200 if report.ok else 503, "application/json", orjson.dumps(report.as_dict()))

@@ -5,19 +5,37 @@ The standard OpenTelemetry variables (``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTL
 ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_EXPORTER``, ``OTEL_LOGS_EXPORTER``) are honoured under
 their own names; everything else takes the class's ``env_prefix`` (``OBS_`` here, ``USER_`` or
 ``ORDER_`` in a service that subclasses this class).
+
+With ``environment`` set to ``production`` (or ``prod``) the settings refuse to load while
+anything is left at a development default (`ObservabilitySettings.production_refusals`, which a
+service extends), naming every offending variable at once; `load_settings` turns that, and any
+other invalid value, into a short message on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
+import sys
 import uuid
-from typing import Annotated, Any, ClassVar, Literal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ObservabilitySettings"]
+__all__ = ["PRODUCTION_ENVIRONMENTS", "ObservabilitySettings", "describe_errors", "load_settings"]
+
+#: Values of ``environment`` under which development defaults are refused.
+PRODUCTION_ENVIRONMENTS: Final = frozenset({"production", "prod"})
 
 SamplerName = Literal[
     "always_on",
@@ -37,6 +55,17 @@ def _otel(name: str, field: str) -> AliasChoices:
 
 def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listener on ``host`` is reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        # "", "0.0.0.0"'s spellings and host names: assume the listener is reachable.
+        return False
 
 
 class ObservabilitySettings(BaseSettings):
@@ -105,6 +134,11 @@ class ObservabilitySettings(BaseSettings):
     admin_enabled: bool = True
     admin_host: str = "0.0.0.0"
     admin_port: int = Field(default=9100, ge=0, le=65535)
+    # When set, every admin path but the probes (/healthz, /livez, /readyz, /startupz) asks for
+    # `Authorization: Bearer <token>`. Empty: nothing is asked.
+    admin_token: SecretStr | None = None
+    # Or the token as a file's content (a mounted secret, the file Prometheus reads as well).
+    admin_token_file: Path | None = None
     health_check_timeout_seconds: float = Field(default=1.0, gt=0)
     health_cache_seconds: float = Field(default=1.0, ge=0)
 
@@ -150,3 +184,98 @@ class ObservabilitySettings(BaseSettings):
             # Frozen model: bypass the guard once, during validation, for the derived default.
             object.__setattr__(self, "service_name", self.default_service_name)
         return self
+
+    @model_validator(mode="after")
+    def _read_admin_token(self) -> ObservabilitySettings:
+        token = self.admin_token.get_secret_value().strip() if self.admin_token else ""
+        if token and self.admin_token_file is not None:
+            raise ValueError(
+                f"{self.env_name('admin_token')} and {self.env_name('admin_token_file')} are "
+                "both set; set one"
+            )
+        if self.admin_token_file is not None:
+            try:
+                token = self.admin_token_file.read_text().strip()
+            except OSError as error:
+                raise ValueError(
+                    f"{self.env_name('admin_token_file')}: cannot read {self.admin_token_file} "
+                    f"({error.strerror})"
+                ) from None
+        object.__setattr__(self, "admin_token", SecretStr(token) if token else None)
+        return self
+
+    # Declared after the validators above, so it judges the values they settled.
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> ObservabilitySettings:
+        if not self.is_production:
+            return self
+        refusals = self.production_refusals()
+        if refusals:
+            raise ValueError(
+                f"{self.env_name('environment')}={self.environment} refuses to start with "
+                "development defaults:\n" + "\n".join(f"  {line}" for line in refusals)
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.strip().lower() in PRODUCTION_ENVIRONMENTS
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets ``field``: ``env_name("admin_token")`` is
+        ``USER_ADMIN_TOKEN`` in the user service."""
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+    def production_refusals(self) -> list[str]:
+        """What production must not run with, one line each, naming its variable.
+
+        A service extends the list (``[*super().production_refusals(), ...]``) with its own
+        development defaults: the compose database password, a generated signing key.
+        """
+        refusals = []
+        if self.admin_enabled and not is_loopback(self.admin_host) and self.admin_token is None:
+            refusals.append(
+                f"{self.env_name('admin_token')}: the admin port listens on "
+                f"{self.admin_host or 'every interface'}, beyond loopback, and asks for no token "
+                f"(set {self.env_name('admin_token')} or {self.env_name('admin_token_file')}, "
+                f"or {self.env_name('admin_host')}=127.0.0.1)"
+            )
+        return refusals
+
+
+SettingsT = TypeVar("SettingsT", bound=ObservabilitySettings)
+
+
+def describe_errors(error: ValidationError, settings_class: type[ObservabilitySettings]) -> str:
+    """One line per invalid setting, named by its environment variable, never with its value.
+
+    Pydantic's own text repeats the input, which holds secrets (database URLs, keys).
+    """
+    lines = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        message = item["msg"].removeprefix("Value error, ")
+        location = [str(part) for part in item["loc"]]
+        if not location:
+            lines.append(message)
+            continue
+        # An alias (OTEL_TRACES_SAMPLER_ARG) is already the variable's name.
+        name = location[0] if location[0].isupper() else settings_class.env_name(location[0])
+        lines.append(f"{'.'.join([name, *location[1:]])}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(settings_class: type[SettingsT]) -> SettingsT:
+    """The settings from the environment, or exit status 2 with what is wrong on stderr.
+
+    For a command line's start: no traceback, and no value echoed back.
+    """
+    try:
+        return settings_class()
+    except ValidationError as error:
+        print(
+            f"{settings_class.default_service_name}: invalid settings\n"
+            + describe_errors(error, settings_class),
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None

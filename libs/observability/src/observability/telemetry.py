@@ -85,6 +85,7 @@ class Telemetry:
             registry=metrics.registry if settings.metrics_enabled else None,
             host=settings.admin_host,
             port=settings.admin_port,
+            token=settings.admin_token.get_secret_value() if settings.admin_token else None,
         )
         self._log_handlers = log_handlers
         self._export_processors = tuple(export_processors)
