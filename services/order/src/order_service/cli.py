@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from observability.settings import load_settings
 from order_service.adapters.migrations import upgrade_to_head
 from order_service.settings import Settings
 
@@ -20,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("serve", help="run the gRPC service and the outbox relay")
     commands.add_parser("migrate", help="apply the database migrations")
     args = parser.parse_args(argv)
-    settings = Settings()
+    # Invalid or, in production, refused settings: exit 2 naming each variable, no traceback.
+    settings = load_settings(Settings)
     match args.command:
         case None | "serve":
             import uvloop  # noqa: PLC0415 - keep `migrate` light

@@ -1,17 +1,23 @@
 """Every setting of the order service, from `ORDER_*` environment variables.
 
 Observability settings are inherited (`ORDER_LOG_LEVEL`, `ORDER_ADMIN_PORT`, ...) and the
-standard `OTEL_*` variables are honoured under their own names.
+standard `OTEL_*` variables are honoured under their own names. With
+`ORDER_ENVIRONMENT=production` the service refuses to start on a development default
+(`production_refusals`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from observability.settings import ObservabilitySettings
+
+#: The password deploy/compose/compose.yaml and the native stack give PostgreSQL.
+COMPOSE_DATABASE_PASSWORD: Final = "threadline"  # noqa: S105 - known in order to refuse it
 
 
 class Settings(ObservabilitySettings):
@@ -72,3 +78,15 @@ class Settings(ObservabilitySettings):
     relay_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     relay_backoff_max_seconds: float = Field(default=5.0, gt=0)
     relay_metrics_interval_seconds: float = Field(default=1.0, gt=0)
+
+    def production_refusals(self) -> list[str]:
+        """The development defaults production refuses: the compose database password (the
+        order service signs nothing: it verifies the user service's keys)."""
+        refusals = super().production_refusals()
+        password = urlsplit(self.database_url.get_secret_value()).password
+        if password is not None and unquote(password) == COMPOSE_DATABASE_PASSWORD:
+            refusals.append(
+                f"{self.env_name('database_url')}: its password is the compose default; "
+                "give the database user a password of its own"
+            )
+        return refusals

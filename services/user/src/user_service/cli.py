@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import uvloop
 
+from observability.settings import load_settings
 from user_service.adapters.keys import new_signing_key, write_key
 from user_service.adapters.migrations import upgrade_to_head
 from user_service.settings import Settings
@@ -33,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.add_argument("--full-name", default="Administrator")
     commands.add_parser("rotate-key", help="add a new signing key; the newest one signs")
     args = parser.parse_args(argv)
-    settings = Settings()
+    # Invalid or, in production, refused settings: exit 2 naming each variable, no traceback.
+    settings = load_settings(Settings)
     match args.command:
         case None | "serve":
             from user_service.main import serve  # noqa: PLC0415 - keep other commands light

@@ -1,18 +1,26 @@
 """Every setting of the user service, from `USER_*` environment variables.
 
 Observability settings are inherited (`USER_LOG_LEVEL`, `USER_ADMIN_PORT`, ...) and the
-standard `OTEL_*` variables are honoured under their own names.
+standard `OTEL_*` variables are honoured under their own names. With
+`USER_ENVIRONMENT=production` the service refuses to start on a development default
+(`production_refusals`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from observability.settings import ObservabilitySettings
+
+#: The password deploy/compose/compose.yaml and the native stack give PostgreSQL.
+COMPOSE_DATABASE_PASSWORD: Final = "threadline"  # noqa: S105 - known in order to refuse it
+#: Where development keeps its generated keys (.threadline/state/user/keys, natively too).
+DEVELOPMENT_STATE_DIR: Final = ".threadline"
 
 
 class Settings(ObservabilitySettings):
@@ -96,3 +104,35 @@ class Settings(ObservabilitySettings):
     # Attempts before a record that keeps failing goes to the dead-letter topic.
     orders_consumer_max_attempts: int = Field(default=5, ge=1)
     orders_consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+
+    def production_refusals(self) -> list[str]:
+        """The development defaults production refuses: the compose database password, and a
+        signing key that is the development one or would be generated at start."""
+        refusals = super().production_refusals()
+        password = urlsplit(self.database_url.get_secret_value()).password
+        if password is not None and unquote(password) == COMPOSE_DATABASE_PASSWORD:
+            refusals.append(
+                f"{self.env_name('database_url')}: its password is the compose default; "
+                "give the database user a password of its own"
+            )
+        refusals.extend(self._signing_key_refusals())
+        return refusals
+
+    def _signing_key_refusals(self) -> list[str]:
+        if self.signing_keys_pem:
+            return []
+        pem, directory = self.env_name("signing_keys_pem"), self.env_name("signing_keys_dir")
+        if DEVELOPMENT_STATE_DIR in self.signing_keys_dir.parts:
+            return [
+                f"{pem}: no signing key is configured, and {directory} is the development "
+                f"key's directory ({self.signing_keys_dir}); set {pem}, or {directory} to a "
+                "directory holding the production keys"
+            ]
+        # Every replica would generate a key of its own and refuse the others' tokens.
+        if not any(self.signing_keys_dir.glob("*.pem")):
+            return [
+                f"{directory}: {self.signing_keys_dir} holds no signing key, and production "
+                f"does not generate one; create it with `user-service rotate-key` outside "
+                f"production and ship it, or set {pem}"
+            ]
+        return []
