@@ -19,7 +19,7 @@ COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
 # A copy of compose-spec.json sits next to the project checkout (not in it).
 SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 # The components the mission names, each as (compose service, image, tag prefix, pin in
 # versions.env): compose must keep running every one of them, at the pinned version.
@@ -42,7 +42,12 @@ def interpolate(text: str, values: dict[str, str]) -> str:
     """Replace ${VAR}, ${VAR:-default} and ${VAR:?message} as compose does with an env file."""
 
     def replace(match: re.Match[str]) -> str:
-        name = match[1]
+        name, operator, default = match[1], match[2], match[3]
+        if values.get(name):
+            return values[name]
+        # ${VAR:-default}: an optional setting (THREADLINE_ADMIN_TOKEN_FILE), not a pin.
+        if operator in {"-", ":-"}:
+            return default
         if name not in values:
             raise KeyError(f"compose.yaml uses ${{{name}}}, which deploy/versions.env lacks")
         return values[name]
@@ -87,6 +92,21 @@ def test_every_dependency_waits_for_health() -> None:
 def test_interpolation_fails_loudly_on_an_unpinned_variable() -> None:
     with pytest.raises(KeyError, match="NOPE"):
         interpolate("image: x:${NOPE:?set it}", {})
+
+
+def test_interpolation_takes_the_default_of_an_optional_variable() -> None:
+    assert interpolate("- ${NOPE:-./empty}:/run/x:ro", {}) == "- ./empty:/run/x:ro"
+    assert interpolate("- ${SET:-./empty}:/run/x:ro", {"SET": "/t"}) == "- /t:/run/x:ro"
+
+
+def test_the_admin_token_file_compose_mounts_by_default_exists_and_is_empty() -> None:
+    services = compose_document()["services"]
+    for name in ("user", "order", "prometheus"):
+        mounts = [v for v in services[name]["volumes"] if "admin-token" in str(v)]
+        assert len(mounts) == 1, name
+        source = COMPOSE.parent / mounts[0].split(":")[0]
+        assert source.is_file(), source
+        assert source.read_text() == "", "the default must ask for no token"
 
 
 @pytest.mark.parametrize(("service", "image", "prefix", "pin"), MISSION_IMAGES)

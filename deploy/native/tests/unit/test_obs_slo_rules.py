@@ -15,7 +15,11 @@ import yaml
 
 from threadline_native.component import Context
 from threadline_native.components.alertmanager import Alertmanager
-from threadline_native.components.prometheus import Prometheus, native_scrape_config
+from threadline_native.components.prometheus import (
+    Prometheus,
+    native_scrape_config,
+    prometheus_paths,
+)
 from threadline_native.gobuild import GoBuild, ensure_tool
 from threadline_native.localconfig import COMPOSE_ONLY, localize, write_localized
 from threadline_native.stack import load_context
@@ -76,7 +80,7 @@ def test_prometheus_config_is_valid(promtool: Path, context: Context, tmp_path: 
     config = write_localized(
         config_dir / "prometheus.yml",
         tmp_path / "prometheus.yml",
-        paths={"/etc/prometheus/rules": config_dir / "rules"},
+        paths=prometheus_paths(config_dir),
     )
     result = run([str(promtool), "check", "config", str(config)])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -86,10 +90,7 @@ def test_native_prometheus_config_is_valid_and_scrapes_no_compose_only_backend(
     promtool: Path, tmp_path: Path
 ) -> None:
     config_dir = load_context().layout.compose_dir / "prometheus"
-    text = localize(
-        (config_dir / "prometheus.yml").read_text(),
-        paths={"/etc/prometheus/rules": config_dir / "rules"},
-    )
+    text = localize((config_dir / "prometheus.yml").read_text(), paths=prometheus_paths(config_dir))
     native = tmp_path / "prometheus.yml"
     native.write_text(native_scrape_config(text))
     jobs = {job["job_name"] for job in yaml.safe_load(native.read_text())["scrape_configs"]}
