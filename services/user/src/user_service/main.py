@@ -82,7 +82,8 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
     install_problem_handlers(app)
     register_problem_schema(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    # Added last, so it is outermost: the span and the RED observation cover everything.
+    # Around the whole stack, Starlette's error middleware included, so the span and the RED
+    # observation cover everything and the 500 handler's log line carries the trace.
     instrument_app(app, telemetry)
     return app
 

@@ -2,6 +2,9 @@
 
 Unknown fields are refused (422 naming the field), strings are bounded, and a field a caller
 must not set — role, active flag, order statistics — is absent from what that caller sends.
+Every text a caller sends carries `StorableText`: a NUL, an unpaired surrogate or an
+undecodable byte (`api.json_route`) is a 422 naming its field, not a 500 from PostgreSQL or
+from a JSON encoder.
 """
 
 from __future__ import annotations
@@ -13,21 +16,36 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     SecretStr,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from user_service.adapters.tables import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
 from user_service.domain.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from user_service.domain.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from user_service.domain.text import text_problem
 from user_service.domain.users import User
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 CURSOR_MAX_LENGTH = 64
+
+
+def _storable(value: object) -> object:
+    # Before the field's own type, so that a secret or an email address is checked as sent;
+    # anything not a string is left for that type to refuse.
+    if isinstance(value, str) and (problem := text_problem(value)) is not None:
+        raise PydanticCustomError("text_unstorable", problem)
+    return value
+
+
+# The one text rule, on every text field of every schema (and on text query parameters).
+StorableText = BeforeValidator(_storable)
 
 
 def _bounded_email(email: str) -> str:
@@ -39,16 +57,19 @@ def _bounded_email(email: str) -> str:
 # EmailStr normalises (the domain part lowercased, Unicode NFC); uniqueness is case-insensitive.
 Email = Annotated[
     EmailStr,
+    StorableText,
     AfterValidator(_bounded_email),
     Field(examples=["ada@example.com"], json_schema_extra={"maxLength": EMAIL_MAX_LENGTH}),
 ]
 FullName = Annotated[
     str,
+    StorableText,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=FULL_NAME_MAX_LENGTH),
     Field(examples=["Ada Lovelace"]),
 ]
 NewPassword = Annotated[
     SecretStr,
+    StorableText,
     Field(
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
@@ -118,7 +139,7 @@ class UserPage(BaseModel):
 
 class TokenRequest(_Input):
     email: Email
-    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+    password: Annotated[SecretStr, StorableText, Field(min_length=1, max_length=1024)]
 
 
 class TokenResponse(BaseModel):

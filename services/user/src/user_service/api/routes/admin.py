@@ -7,13 +7,14 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from user_service.api.deps import CallerDep, require_json
+from user_service.api.json_route import JsonTextRoute
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import UserAccountUpdate, UserPublic
 from user_service.domain.users import Role
 from user_service.service_layer import users
 from user_service.service_layer.users import AccountChanges
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=JsonTextRoute)
 
 
 @router.patch(

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from user_service.api.deps import ClientAddressDep, ServicesDep, require_json
+from user_service.api.json_route import JsonTextRoute
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import JwkSet, TokenRequest, TokenResponse
 from user_service.service_layer.auth import issue_token
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=JsonTextRoute)
 
 
 @router.post(

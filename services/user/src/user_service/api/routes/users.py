@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from user_service.api.deps import CallerDep, ServicesDep, require_json
+from user_service.api.json_route import JsonTextRoute
 from user_service.api.problems import BODY_PROBLEMS, problem_openapi
 from user_service.api.schemas import (
     CURSOR_MAX_LENGTH,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    StorableText,
     UserCreate,
     UserPage,
     UserPublic,
@@ -21,7 +23,7 @@ from user_service.api.schemas import (
 from user_service.service_layer import users
 from user_service.service_layer.users import ProfileChanges
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=JsonTextRoute)
 
 _AUTH = (401, 422)
 
@@ -51,7 +53,9 @@ async def register(body: UserCreate, response: Response, services: ServicesDep) 
 async def list_users(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(min_length=1, max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: Annotated[
+        str | None, StorableText, Query(min_length=1, max_length=CURSOR_MAX_LENGTH)
+    ] = None,
 ) -> UserPage:
     """A page of users in registration order (admins only)."""
     page = await users.list_users(
