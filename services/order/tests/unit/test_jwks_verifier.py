@@ -29,12 +29,17 @@ async def test_a_valid_token_names_its_user() -> None:
 
 
 @pytest.mark.parametrize(
-    "claims",
-    [{"aud": "other"}, {"iss": "other"}, {"exp": 1}, {"sub": "not-a-uuid"}],
+    ("claims", "named"),
+    [
+        ({"aud": "other"}, "another audience"),
+        ({"iss": "other"}, "issuer is not accepted"),
+        ({"exp": 1}, "expired"),
+        ({"sub": "not-a-uuid"}, "does not verify"),
+    ],
 )
-async def test_tokens_with_wrong_claims_are_refused(claims: dict[str, Any]) -> None:
+async def test_tokens_with_wrong_claims_are_refused(claims: dict[str, Any], named: str) -> None:
     service = FakeUserService()
-    with pytest.raises(UnauthenticatedError):
+    with pytest.raises(UnauthenticatedError, match=named):
         await verifier_for(service.client()).verify(service.token(**claims))
 
 

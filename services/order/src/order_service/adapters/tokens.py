@@ -73,8 +73,10 @@ class JwksTokenVerifier:
         except jwt.PyJWTError:
             raise UnauthenticatedError("the access token is malformed") from None
         kid = header.get("kid")
-        if header.get("alg") not in ALGORITHMS or not isinstance(kid, str):
-            raise UnauthenticatedError("the access token's algorithm or key id is not accepted")
+        if header.get("alg") not in ALGORITHMS:
+            raise UnauthenticatedError("the access token's algorithm is not accepted (only EdDSA)")
+        if not isinstance(kid, str):
+            raise UnauthenticatedError("the access token names no signing key (`kid`)")
         key = await self._key(kid)
         try:
             claims = jwt.decode(
@@ -88,7 +90,9 @@ class JwksTokenVerifier:
             )
             caller = Caller(user_id=uuid.UUID(str(claims["sub"])), token=token)
             expires_at = float(claims["exp"])
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except jwt.PyJWTError as error:
+            raise UnauthenticatedError(describe(error)) from None
+        except (ValueError, TypeError):
             raise UnauthenticatedError("the access token does not verify") from None
         self._memo[token] = (caller, expires_at)
         if len(self._memo) > self._memo_size:
@@ -127,3 +131,25 @@ class JwksTokenVerifier:
             ) from None
         self._keys = {key.key_id: key.key for key in key_set.keys if key.key_id}
         self._fetched_at = self._clock()
+
+
+def describe(error: jwt.PyJWTError) -> str:  # noqa: PLR0911
+    """What was wrong with a token, for the caller: nothing they could not read in it."""
+    match error:
+        case jwt.ExpiredSignatureError():
+            return "the access token has expired"
+        case jwt.ImmatureSignatureError():
+            return "the access token is not valid yet"
+        case jwt.InvalidAudienceError():
+            return "the access token is meant for another audience"
+        case jwt.InvalidIssuerError():
+            return "the access token's issuer is not accepted"
+        case jwt.InvalidAlgorithmError():
+            return "the access token's algorithm is not accepted (only EdDSA)"
+        case jwt.MissingRequiredClaimError():
+            return f"the access token lacks the {error.claim!r} claim"
+        case jwt.InvalidSignatureError():
+            return "the access token's signature does not verify"
+        case jwt.DecodeError():
+            return "the access token is malformed"
+    return "the access token does not verify"

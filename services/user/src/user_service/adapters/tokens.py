@@ -113,5 +113,29 @@ class JwtVerifier:
             return principal, expires_at
         except InvalidTokenError:
             raise
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(describe(error)) from None
+        except (ValueError, TypeError, KeyError):
             raise InvalidTokenError from None
+
+
+def describe(error: jwt.PyJWTError) -> str:  # noqa: PLR0911
+    """What was wrong with a token, for the caller: nothing they could not read in it."""
+    match error:
+        case jwt.ExpiredSignatureError():
+            return "the access token has expired"
+        case jwt.ImmatureSignatureError():
+            return "the access token is not valid yet"
+        case jwt.InvalidAudienceError():
+            return "the access token is meant for another audience"
+        case jwt.InvalidIssuerError():
+            return "the access token's issuer is not accepted"
+        case jwt.InvalidAlgorithmError():
+            return "the access token's algorithm is not accepted (only EdDSA)"
+        case jwt.MissingRequiredClaimError():
+            return f"the access token lacks the {error.claim!r} claim"
+        case jwt.InvalidSignatureError():
+            return "the access token's signature does not verify"
+        case jwt.DecodeError():
+            return "the access token is malformed"
+    return "invalid or expired access token"
