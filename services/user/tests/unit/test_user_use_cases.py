@@ -8,6 +8,7 @@ import pytest
 
 from user_service.domain.access import Principal
 from user_service.domain.errors import (
+    AccountDeactivatedError,
     EmailTakenError,
     ForbiddenError,
     InvalidCredentialsError,
@@ -279,6 +280,50 @@ async def test_deleting_yourself_removes_the_row_and_the_cache_entry(world: Worl
         await users.get_user(
             uow=world.uow, cache=world.cache, principal=principal_of(user), user_id=user.id
         )
+
+
+async def test_a_deactivated_account_reads_itself_but_changes_nothing(world: World) -> None:
+    ada = await register(world, "ada@example.com")
+    admin = await register(world, "root@example.com", role=Role.ADMIN)
+    for user in (ada, admin):
+        await users.update_account(
+            uow=world.uow,
+            cache=world.cache,
+            clock=world.clock,
+            principal=principal_of(admin),
+            user_id=user.id,
+            changes=AccountChanges(is_active=False),
+        )
+    # Their tokens have not expired: they still read their record, which says so.
+    read = await users.get_user(
+        uow=world.uow, cache=world.cache, principal=principal_of(ada), user_id=ada.id
+    )
+    assert not read.is_active
+    with pytest.raises(AccountDeactivatedError):
+        await users.update_profile(
+            uow=world.uow,
+            cache=world.cache,
+            hasher=world.hasher,
+            clock=world.clock,
+            principal=principal_of(ada),
+            user_id=ada.id,
+            changes=ProfileChanges(password="a brand new passphrase"),
+        )
+    with pytest.raises(AccountDeactivatedError):
+        await users.delete_user(
+            uow=world.uow, cache=world.cache, principal=principal_of(ada), user_id=ada.id
+        )
+    with pytest.raises(AccountDeactivatedError):
+        await users.update_account(
+            uow=world.uow,
+            cache=world.cache,
+            clock=world.clock,
+            principal=principal_of(admin),
+            user_id=admin.id,
+            changes=AccountChanges(is_active=True),
+        )
+    assert world.uow.committed.rows[ada.id][0] == read
+    assert not world.uow.committed.rows[admin.id][0].is_active
 
 
 # Tokens ---------------------------------------------------------------------------------------

@@ -60,6 +60,14 @@ class ForbiddenError(DomainError):
         super().__init__(reason)
 
 
+class AccountDeactivatedError(ForbiddenError):
+    """The caller's own account is deactivated: its unexpired token still reads the record
+    (that is how other services learn of it), but changes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("this account is deactivated")
+
+
 class InvalidCursorError(DomainError):
     def __init__(self) -> None:
         super().__init__("the page cursor is not one this service issued")

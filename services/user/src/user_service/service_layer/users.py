@@ -7,7 +7,11 @@ import uuid
 from dataclasses import dataclass
 
 from user_service.domain.access import Principal
-from user_service.domain.errors import ForbiddenError, UserNotFoundError
+from user_service.domain.errors import (
+    AccountDeactivatedError,
+    ForbiddenError,
+    UserNotFoundError,
+)
 from user_service.domain.passwords import check_password_policy, normalise_password
 from user_service.domain.users import Role, User
 from user_service.service_layer.pagination import Page, decode_cursor, encode_cursor
@@ -37,6 +41,12 @@ class AccountChanges:
 
     role: Role | None = None
     is_active: bool | None = None
+
+
+def _refuse_deactivated_self(principal: Principal, user: User) -> None:
+    """A deactivated account changes nothing about itself, though its token has not expired."""
+    if user.id == principal.user_id and not user.is_active:
+        raise AccountDeactivatedError
 
 
 async def register_user(
@@ -112,6 +122,7 @@ async def update_profile(
         user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFoundError
+        _refuse_deactivated_self(principal, user)
         if changes.password is not None:
             check_password_policy(changes.password, email=changes.email or user.email)
             password_hash = await hasher.hash(normalise_password(changes.password))
@@ -144,6 +155,8 @@ async def update_account(
         user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFoundError
+        # A deactivated admin's unexpired token must not reactivate its own account.
+        _refuse_deactivated_self(principal, user)
         updated = user.changed(now=clock(), role=changes.role, is_active=changes.is_active)
         await uow.users.update(updated)
         await uow.commit()
@@ -167,6 +180,11 @@ async def delete_user(
     if not principal.may_access(user_id):
         raise UserNotFoundError
     async with uow:
+        if principal.user_id == user_id:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise UserNotFoundError
+            _refuse_deactivated_self(principal, user)
         if not await uow.users.delete(user_id):
             raise UserNotFoundError
         await uow.commit()
