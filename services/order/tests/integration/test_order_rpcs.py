@@ -295,6 +295,25 @@ async def test_an_inactive_account_cannot_order(running_orders: RunningOrders) -
     assert details(caught.value)["ErrorInfo"].reason == "USER_NOT_ACTIVE"  # type: ignore[attr-defined]
 
 
+async def test_a_deactivated_account_cannot_cancel_but_still_reads(
+    running_orders: RunningOrders,
+) -> None:
+    user = uuid.uuid4()
+    order = (await create(running_orders, user)).order
+    running_orders.user_service.inactive.add(user)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await running_orders.stub.CancelOrder(
+            order_pb2.CancelOrderRequest(order_id=order.id), metadata=running_orders.auth(user)
+        )
+    assert caught.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert details(caught.value)["ErrorInfo"].reason == "USER_NOT_ACTIVE"  # type: ignore[attr-defined]
+    # Reads of one's own orders are not gated on the account (README, "RPCs and statuses").
+    unchanged = await running_orders.stub.GetOrder(
+        order_pb2.GetOrderRequest(order_id=order.id), metadata=running_orders.auth(user)
+    )
+    assert unchanged == order
+
+
 async def test_user_service_failures_are_retried_then_reported_unavailable(
     running_orders: RunningOrders,
 ) -> None:

@@ -63,7 +63,7 @@ class OrderServicer:
             return self._user_check_timeout
         budget = min(self._user_check_timeout, remaining - DEADLINE_RESERVE_SECONDS)
         if budget <= 0:
-            raise DeadlineTooShortError("the deadline leaves no time to create an order")
+            raise DeadlineTooShortError("the deadline leaves no time to check the account")
         return budget
 
     async def CreateOrder(  # noqa: N802 - the gRPC method name
@@ -121,8 +121,10 @@ class OrderServicer:
         with self._tracer.start_as_current_span("cancel_order"):
             result = await orders.cancel_order(
                 uow=self._uow_factory(),
+                users=self._users,
                 caller=caller,
                 order_id=request.order_id,
+                user_check_timeout_seconds=self._user_check_budget(context),
                 clock=self._clock,
                 new_id=self._new_id,
             )

@@ -150,10 +150,20 @@ class CancelledOrder:
 
 
 async def cancel_order(
-    *, uow: UnitOfWork, caller: Caller, order_id: str, clock: Clock, new_id: IdFactory
+    *,
+    uow: UnitOfWork,
+    users: UserDirectory,
+    caller: Caller,
+    order_id: str,
+    user_check_timeout_seconds: float,
+    clock: Clock,
+    new_id: IdFactory,
 ) -> CancelledOrder:
     """Cancel one of the caller's orders; cancelling it again returns it unchanged."""
     parsed = parse_order_id(order_id)
+    # A write, like CreateOrder: a deactivated account's unexpired token changes nothing. Asked
+    # before the row is locked, so no lock is held while the user service answers.
+    await users.ensure_active(caller, timeout_seconds=user_check_timeout_seconds)
     async with uow:
         order = await uow.orders.get_for_update(user_id=caller.user_id, order_id=parsed)
         if order is None:
