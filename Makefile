@@ -53,6 +53,11 @@ test: ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e
 	@bash deploy/native/setup.sh --test-tools
 	@$(RUN) pytest $(PYTEST_ARGS)
 
+.PHONY: test-security
+test-security: ## Security suites (-m security): the authorisation matrix over every route and RPC, both services as processes
+	@bash deploy/native/setup.sh --test-tools
+	@$(RUN) pytest -m security tests/security $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: ruff ## ruff (lint + format check) and mypy --strict over the whole repo
 	@$(RUN) mypy
