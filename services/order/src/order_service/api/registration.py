@@ -3,7 +3,8 @@
 The generated ``add_OrderServiceServicer_to_server`` lets gRPC parse each request before our
 code runs, and a body that is not a valid message then fails as UNKNOWN. Here each method
 receives the raw bytes and parses them itself, so garbage is INVALID_ARGUMENT like any other
-bad request.
+bad request, and every string field is held to the text rule there (`api.request_text`): a NUL
+or a byte that is not UTF-8 is INVALID_ARGUMENT naming its field, before any use case runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Final
 import grpc
 from google.protobuf.message import DecodeError, Message
 
+from order_service.api.request_text import text_violations, undecodable_text_violations
 from order_service.api.servicer import OrderServicer
 from order_service.domain.errors import FieldViolation, InvalidRequestError
 from threadline_contracts.order.v1 import order_pb2
@@ -31,8 +33,12 @@ def _parsing(
             request = request_type.FromString(raw)
         except DecodeError:
             raise InvalidRequestError(
-                [FieldViolation("", f"the request is not a valid {full_name} message")]
+                undecodable_text_violations(request_type, raw)
+                or [FieldViolation("", f"the request is not a valid {full_name} message")]
             ) from None
+        violations = text_violations(request)
+        if violations:
+            raise InvalidRequestError(violations)
         return await method(request, context)
 
     return parse_then_call
