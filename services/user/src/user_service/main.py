@@ -35,6 +35,7 @@ from user_service.adapters.redis_client import create_redis
 from user_service.adapters.throttle import THROTTLE_NAME, Limit, RedisLoginThrottle
 from user_service.adapters.tokens import JwtIssuer, JwtVerifier
 from user_service.api.deps import Services
+from user_service.api.http_limits import HttpLimits, LimitedHttpToolsProtocol
 from user_service.api.middleware.body_limit import BodyLimitMiddleware
 from user_service.api.problems import install_problem_handlers, register_problem_schema
 from user_service.api.routes import admin, auth, users
@@ -81,7 +82,11 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
     app.router.routes[:0] = [*users.router.routes, *admin.router.routes, *auth.router.routes]
     install_problem_handlers(app)
     register_problem_schema(app)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.http_body_timeout_seconds,
+    )
     # Around the whole stack, Starlette's error middleware included, so the span and the RED
     # observation cover everything and the 500 handler's log line carries the trace.
     instrument_app(app, telemetry)
@@ -195,13 +200,22 @@ async def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     telemetry = setup(settings)
     app = create_app(settings, telemetry)
+    limits = HttpLimits(
+        max_request_line_bytes=settings.http_max_request_line_bytes,
+        max_header_bytes=settings.http_max_header_bytes,
+        max_headers=settings.http_max_headers,
+        header_timeout_seconds=settings.http_header_timeout_seconds,
+    )
     await serve_app(
         app,
         telemetry,
         host=settings.host,
         port=settings.port,
         loop="none",
-        http="httptools",
+        # httptools, with the limits uvicorn does not apply to it (api/http_limits.py).
+        http=LimitedHttpToolsProtocol.with_limits(limits),
+        timeout_keep_alive=settings.http_keepalive_timeout_seconds,
+        limit_concurrency=settings.http_max_concurrency,
         proxy_headers=True,
         server_header=False,
     )

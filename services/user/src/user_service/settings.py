@@ -37,6 +37,20 @@ class Settings(ObservabilitySettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=9101, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # What one client may hold of the server (services/user/README.md, "Limits"). The request
+    # target (path and query) over its limit is a 414; the request line and headers together
+    # over theirs, or more header fields than allowed, a 431.
+    http_max_request_line_bytes: int = Field(default=8 * 1024, ge=256)
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    http_max_headers: int = Field(default=100, ge=8)
+    # From a connection's opening (or a request's first byte) to the end of its headers.
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    # From the request's start (its headers complete) to the body's last byte.
+    http_body_timeout_seconds: float = Field(default=20.0, gt=0)
+    # An idle keep-alive connection is closed after this.
+    http_keepalive_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Open connections (or running requests) per process; a request beyond it is a 503.
+    http_max_concurrency: int = Field(default=1000, ge=1)
     # After SIGTERM, keep serving this long with /readyz already 503: requests that reached a
     # connection but were not read yet are still answered, and a load balancer has time to
     # notice. Kubernetes wants ~5 s here; 0.5 s covers a single host.
