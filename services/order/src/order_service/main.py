@@ -35,6 +35,7 @@ from order_service.adapters.relay import OutboxRelay
 from order_service.adapters.tokens import JwksTokenVerifier
 from order_service.adapters.unit_of_work import SqlUnitOfWork
 from order_service.adapters.user_directory import PEER, HttpUserDirectory
+from order_service.api.deadline import DeadlineCeilingInterceptor
 from order_service.api.draining import DrainingInterceptor
 from order_service.api.errors import ErrorMappingInterceptor
 from order_service.api.registration import SERVICE_NAME, add_order_service
@@ -57,6 +58,24 @@ class OrderApp:
     engine: AsyncEngine
     relay: OutboxRelay | None
     metrics: OrderMetrics
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """grpc.aio server options: what one client may hold of the server (README, "Limits")."""
+    return [
+        ("grpc.max_receive_message_length", settings.max_request_bytes),
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_concurrent_streams", settings.grpc_max_concurrent_streams),
+        # Soft and hard limit alike: between the two gRPC refuses only a random share.
+        ("grpc.max_metadata_size", settings.grpc_max_metadata_bytes),
+        ("grpc.absolute_max_metadata_size", settings.grpc_max_metadata_bytes),
+        (
+            "grpc.http2.min_ping_interval_without_data_ms",
+            round(settings.grpc_min_ping_interval_seconds * 1000),
+        ),
+        ("grpc.http2.max_ping_strikes", settings.grpc_max_ping_strikes),
+        ("grpc.keepalive_permit_without_calls", int(settings.grpc_keepalive_permit_without_calls)),
+    ]
 
 
 def build_relay(
@@ -179,12 +198,12 @@ async def build(
         interceptors=[
             *server_interceptors(telemetry),
             draining,
+            DeadlineCeilingInterceptor(
+                frozenset({SERVICE_NAME}), ceiling_seconds=settings.grpc_max_deadline_seconds
+            ),
             ErrorMappingInterceptor(frozenset({SERVICE_NAME})),
         ],
-        options=[
-            ("grpc.max_receive_message_length", settings.max_request_bytes),
-            ("grpc.so_reuseport", 0),
-        ],
+        options=server_options(settings),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     add_order_service(server, servicer)

@@ -36,6 +36,21 @@ class Settings(ObservabilitySettings):
     # Larger requests are refused by gRPC itself with RESOURCE_EXHAUSTED before any parsing.
     max_request_bytes: int = Field(default=16 * 1024, gt=0)
     max_concurrent_rpcs: int = Field(default=256, ge=1)
+    # What one client may hold of the server (services/order/README.md, "Limits").
+    # HTTP/2 streams (calls) open at once on one connection; a client honours it by queueing,
+    # a stream beyond it is reset with REFUSED_STREAM.
+    grpc_max_concurrent_streams: int = Field(default=100, ge=1)
+    # Request metadata (headers) per call, in bytes; more is RESOURCE_EXHAUSTED.
+    grpc_max_metadata_bytes: int = Field(default=8 * 1024, ge=1024)
+    # Keepalive pings closer together than this (with no data between) are strikes; one strike
+    # more than grpc_max_ping_strikes and the connection gets GOAWAY ENHANCE_YOUR_CALM.
+    grpc_min_ping_interval_seconds: float = Field(default=30.0, gt=0)
+    grpc_max_ping_strikes: int = Field(default=2, ge=1)
+    # Whether pings are welcome on a connection with no call running at all.
+    grpc_keepalive_permit_without_calls: bool = False
+    # No call runs longer than this, whatever deadline the client set (or none):
+    # DEADLINE_EXCEEDED naming this setting when it ends one.
+    grpc_max_deadline_seconds: float = Field(default=30.0, gt=0)
 
     # PostgreSQL
     database_url: SecretStr = SecretStr(
