@@ -194,6 +194,31 @@ def test_headers_trickled_byte_by_byte_are_cut_off_with_408(server: Server) -> N
     assert TIMEOUT_SECONDS <= elapsed < TIMEOUT_SECONDS + 2
 
 
+def test_a_second_request_trickling_its_headers_on_a_kept_alive_connection_gets_408(
+    server: Server,
+) -> None:
+    with server.connect() as sock:
+        sock.sendall(jwks_request(close=False))
+        sock.settimeout(5)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        time.sleep(TIMEOUT_SECONDS / 2)
+        # The second head's time runs from its own first byte, not from the connection's.
+        started = time.monotonic()
+        sock.sendall(b"GET /.well-known/jwks.json HTTP/1.1\r\n")
+        sock.settimeout(0.2)
+        data = b""
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while time.monotonic() - started < 10 and b"HTTP/1.1 408" not in data:
+                sock.sendall(b"x")
+                with contextlib.suppress(TimeoutError):
+                    data += sock.recv(65536)
+        elapsed = time.monotonic() - started
+        data += read_until_closed(sock)
+    assert b"HTTP/1.1 408 " in data
+    assert b"USER_HTTP_HEADER_TIMEOUT_SECONDS" in data
+    assert TIMEOUT_SECONDS <= elapsed < TIMEOUT_SECONDS + 2
+
+
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(
     server: Server,
 ) -> None:
