@@ -86,7 +86,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     Written for the per-request cost: one connection keeps at most one pending header timer,
     which on firing re-arms itself for whatever is left of the head then in progress, so a
     request costs a clock read rather than a timer; the header and URL callbacks are uvicorn's
-    own lines plus the counting (2–3 µs a request more than uvicorn's protocol alone,
+    own lines plus the counting (2 to 3 µs a request more than uvicorn's protocol alone,
     measured with a seven-header request).
     """
 
