@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from user_service.api.allowed_methods import allowed_methods
 from user_service.api.schemas import Problem
 from user_service.domain import errors
 
@@ -150,10 +151,14 @@ def _validation_error(_: Request, error: Exception) -> Response:
     )
 
 
-def _http_error(_: Request, error: Exception) -> Response:
+def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     detail = error.detail if isinstance(error.detail, str) else None
-    return problem_response(error.status_code, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette's own Allow names one route's methods; the path may be served by several.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(error.status_code, detail, headers=headers)
 
 
 def _unexpected_error(_: Request, error: Exception) -> Response:

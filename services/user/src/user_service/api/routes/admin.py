@@ -18,7 +18,8 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=JsonTextRoute
 
 
 @router.patch(
-    "/users/{user_id}",
+    # `:uuid`: a path naming no UUID names no user (404), as under /v1/users.
+    "/users/{user_id:uuid}",
     dependencies=[Depends(require_json)],
     responses=problem_openapi(*BODY_PROBLEMS, 401, 403, 404),
 )

@@ -27,6 +27,10 @@ router = APIRouter(prefix="/v1/users", tags=["users"], route_class=JsonTextRoute
 
 _AUTH = (401, 422)
 
+# `:uuid`, so that /v1/users/me is not also a /v1/users/{user_id}: PATCH or DELETE on it is a 405
+# naming GET, as the OpenAPI document has it, and a path naming no UUID names no user (404).
+_BY_ID = "/{user_id:uuid}"
+
 
 @router.post(
     "",
@@ -82,7 +86,7 @@ async def read_me(caller: CallerDep) -> UserPublic:
     return UserPublic.from_user(user)
 
 
-@router.get("/{user_id}", responses=problem_openapi(*_AUTH, 404))
+@router.get(_BY_ID, responses=problem_openapi(*_AUTH, 404))
 async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
     """One user: yourself, or anyone for an admin; anyone else's id answers 404."""
     services = caller.services
@@ -96,7 +100,7 @@ async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
 
 
 @router.patch(
-    "/{user_id}",
+    _BY_ID,
     dependencies=[Depends(require_json)],
     responses=problem_openapi(*BODY_PROBLEMS, 401, 404, 409),
 )
@@ -124,7 +128,7 @@ async def update_user(
 
 
 @router.delete(
-    "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_openapi(*_AUTH, 404)
+    _BY_ID, status_code=status.HTTP_204_NO_CONTENT, responses=problem_openapi(*_AUTH, 404)
 )
 async def delete_user(user_id: uuid.UUID, caller: CallerDep) -> None:
     """Delete yourself (an admin: anyone)."""
