@@ -71,8 +71,15 @@ def fullwidth(text: str) -> str:
     return "".join(chr(ord(char) + 0xFEE0) for char in text)
 
 
-def test_password_length_is_counted_after_unicode_normalisation() -> None:
+def test_password_rules_look_at_the_normalised_password() -> None:
     # Fullwidth letters become ASCII ones under NFKC: the common password is recognised.
     with pytest.raises(PasswordPolicyError, match="too common"):
         check_password_policy(fullwidth("password1234"), email="ada@example.com")
     check_password_policy(fullwidth("zyxwvutsrqpo"), email="ada@example.com")
+
+
+def test_password_length_is_counted_as_typed_as_the_api_schema_counts_it() -> None:
+    # NFKC turns each "¼" into three characters (1, FRACTION SLASH, 4): 128 as typed, 374 after.
+    check_password_policy("abcde" + "¼" * 123, email="ada@example.com")
+    with pytest.raises(PasswordPolicyError, match="at most 128"):
+        check_password_policy("abcde" + "¼" * 124, email="ada@example.com")

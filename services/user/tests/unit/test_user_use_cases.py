@@ -338,6 +338,25 @@ async def test_the_right_password_gets_a_token_for_that_user(world: World) -> No
     assert world.events.logins == ["success"]
 
 
+async def test_a_password_nfkc_lengthens_past_the_limit_still_logs_in(world: World) -> None:
+    # 128 characters as typed (the limit), 374 once normalised: accepted, so it must log in.
+    password = "abcde" + "¼" * 123
+    user = await users.register_user(
+        uow=world.uow,
+        hasher=world.hasher,
+        clock=world.clock,
+        events=world.events,
+        email="ada@example.com",
+        full_name="Ada Lovelace",
+        password=password,
+    )
+    issuer = RecordingIssuer()
+    await login(world, "ada@example.com", password, issuer)
+    assert issuer.issued_for == [user.id]
+    with pytest.raises(InvalidCredentialsError):
+        await login(world, "ada@example.com", password + "¼")
+
+
 async def test_wrong_password_and_unknown_email_fail_alike_and_cost_a_verification(
     world: World,
 ) -> None:

@@ -49,13 +49,17 @@ def normalise_password(password: str) -> str:
 
 
 def check_password_policy(password: str, *, email: str) -> None:
-    """Raise `PasswordPolicyError` naming the first rule the password breaks."""
-    normalised = normalise_password(password)
-    if len(normalised) < MIN_LENGTH:
+    """Raise `PasswordPolicyError` naming the first rule the password breaks.
+
+    Length is counted in code points as typed (800-63B 5.1.1.2 counts code points; JSON Schema's
+    minLength and maxLength count the same, so the API states it exactly); the other rules look
+    at the normalised, case-folded password.
+    """
+    if len(password) < MIN_LENGTH:
         raise PasswordPolicyError(f"the password must have at least {MIN_LENGTH} characters")
-    if len(normalised) > MAX_LENGTH:
+    if len(password) > MAX_LENGTH:
         raise PasswordPolicyError(f"the password must have at most {MAX_LENGTH} characters")
-    folded = normalised.casefold()
+    folded = normalise_password(password).casefold()
     if len(set(folded)) < MIN_DISTINCT_CHARACTERS:
         raise PasswordPolicyError(
             f"the password must use at least {MIN_DISTINCT_CHARACTERS} different characters"

@@ -35,10 +35,12 @@ async def issue_token(
     except RateLimitedError:
         events.login("rate_limited")
         raise
+    # Counted as typed, as the policy counts it: NFKC can lengthen a password it accepted.
+    too_long = len(password) > MAX_LENGTH
     password = normalise_password(password)
     async with uow:
         found = await uow.users.get_with_password_hash(email)
-        if found is None or len(password) > MAX_LENGTH:
+        if found is None or too_long:
             # Unknown emails take as long as wrong passwords, so timing reveals no account.
             await hasher.verify_nothing(password[:MAX_LENGTH])
             events.login("invalid_credentials")
