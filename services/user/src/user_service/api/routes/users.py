@@ -21,6 +21,7 @@ from user_service.api.schemas import (
     UserUpdate,
 )
 from user_service.service_layer import users
+from user_service.service_layer.pagination import CURSOR_PATTERN
 from user_service.service_layer.users import ProfileChanges
 
 router = APIRouter(prefix="/v1/users", tags=["users"], route_class=JsonTextRoute)
@@ -58,7 +59,15 @@ async def list_users(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
-        str | None, StorableText, Query(min_length=1, max_length=CURSOR_MAX_LENGTH)
+        str | None,
+        StorableText,
+        Query(
+            min_length=1,
+            max_length=CURSOR_MAX_LENGTH,
+            description="The `next_cursor` of the previous page.",
+            # Checked by decode_cursor, so that a malformed one reads as any unknown cursor.
+            json_schema_extra={"pattern": CURSOR_PATTERN},
+        ),
     ] = None,
 ) -> UserPage:
     """A page of users in registration order (admins only)."""
