@@ -100,12 +100,31 @@ def _log_refusal(
     )
 
 
+# The headers a problem of these statuses carries (set in `_domain_error`), as documented.
+_HEADERS_OPENAPI: Final[dict[int, dict[str, Any]]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The bearer challenge (RFC 6750), when a token was missing or invalid.",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
 def problem_openapi(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` entry documenting these problem statuses on a route."""
+    """The `responses=` entry documenting these problem statuses (and their headers) on a route."""
     return {
         status: {
             "description": _KINDS[status][1],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": _HEADERS_OPENAPI[status]} if status in _HEADERS_OPENAPI else {}),
         }
         for status in statuses
     }

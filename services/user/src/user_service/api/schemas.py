@@ -26,7 +26,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from user_service.adapters.tables import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
+from user_service.api.patterns import (
+    DELIVERABLE_DOMAIN,
+    DISTINCT_CHARACTERS,
+    NO_NUL,
+    NOT_BLANK,
+    RESERVED_DOMAINS,
+    WHITESPACE,
+)
 from user_service.domain.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from user_service.domain.passwords import MIN_DISTINCT_CHARACTERS
 from user_service.domain.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from user_service.domain.text import text_problem
 from user_service.domain.users import User
@@ -54,18 +63,37 @@ def _bounded_email(email: str) -> str:
     return email
 
 
+def _stripped_not_blank(name: str) -> str:
+    stripped = name.strip(WHITESPACE)
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
 # EmailStr normalises (the domain part lowercased, Unicode NFC); uniqueness is case-insensitive.
 Email = Annotated[
     EmailStr,
     StorableText,
     AfterValidator(_bounded_email),
-    Field(examples=["ada@example.com"], json_schema_extra={"maxLength": EMAIL_MAX_LENGTH}),
+    Field(
+        examples=["ada@example.com"],
+        description="An address on a domain mail can be delivered to: special-use and reserved "
+        f"names ({', '.join('.' + name for name in RESERVED_DOMAINS)}) are refused.",
+        json_schema_extra={"maxLength": EMAIL_MAX_LENGTH, "pattern": DELIVERABLE_DOMAIN},
+    ),
 ]
+# Bounded as sent, then stripped of surrounding whitespace, so the schema's maxLength is the
+# whole truth about length.
 FullName = Annotated[
     str,
     StorableText,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=FULL_NAME_MAX_LENGTH),
-    Field(examples=["Ada Lovelace"]),
+    StringConstraints(min_length=1, max_length=FULL_NAME_MAX_LENGTH),
+    AfterValidator(_stripped_not_blank),
+    Field(
+        examples=["Ada Lovelace"],
+        description="Stored without surrounding whitespace.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    ),
 ]
 NewPassword = Annotated[
     SecretStr,
@@ -73,8 +101,13 @@ NewPassword = Annotated[
     Field(
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
-        description="At least 12 characters and 5 different ones; not a common password, "
-        "not containing the email address. No composition rules.",
+        description=f"The password policy (NIST SP 800-63B): {PASSWORD_MIN_LENGTH} to "
+        f"{PASSWORD_MAX_LENGTH} characters; after Unicode NFKC normalisation, at least "
+        f"{MIN_DISTINCT_CHARACTERS} different characters (letters compared case-insensitively), "
+        "not one of the commonest passwords, not containing the local part of the account's "
+        "email address when it has 4 characters or more. No composition rules. A password "
+        "breaking it is a 422 pointing at `#/password`.",
+        json_schema_extra={"pattern": DISTINCT_CHARACTERS},
     ),
 ]
 
@@ -139,7 +172,11 @@ class UserPage(BaseModel):
 
 class TokenRequest(_Input):
     email: Email
-    password: Annotated[SecretStr, StorableText, Field(min_length=1, max_length=1024)]
+    password: Annotated[
+        SecretStr,
+        StorableText,
+        Field(min_length=1, max_length=1024, json_schema_extra={"pattern": NO_NUL}),
+    ]
 
 
 class TokenResponse(BaseModel):

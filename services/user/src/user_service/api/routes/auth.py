@@ -18,18 +18,7 @@ router = APIRouter(tags=["auth"], route_class=JsonTextRoute)
 @router.post(
     "/v1/auth/token",
     dependencies=[Depends(require_json)],
-    responses={
-        **problem_openapi(*BODY_PROBLEMS, 401),
-        429: {
-            **problem_openapi(429)[429],
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
-                    "schema": {"type": "integer"},
-                }
-            },
-        },
-    },
+    responses=problem_openapi(*BODY_PROBLEMS, 401, 429),
 )
 async def token(
     body: TokenRequest,

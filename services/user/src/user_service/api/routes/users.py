@@ -26,18 +26,39 @@ from user_service.service_layer.users import ProfileChanges
 
 router = APIRouter(prefix="/v1/users", tags=["users"], route_class=JsonTextRoute)
 
-_AUTH = (401, 422)
-
 # `:uuid`, so that /v1/users/me is not also a /v1/users/{user_id}: PATCH or DELETE on it is a 405
 # naming GET, as the OpenAPI document has it, and a path naming no UUID names no user (404).
 _BY_ID = "/{user_id:uuid}"
+
+# The registered user's id leads to what may be done with that user (OpenAPI links, which
+# clients and schemathesis's stateful tests follow), by the operation ids set below.
+_USER_LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"user_id": "$response.body#/id"},
+        "description": "The user just registered, which that user (or an admin) may act on.",
+    }
+    for operation in ("read_user", "update_user", "delete_user")
+}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_json)],
-    responses=problem_openapi(*BODY_PROBLEMS, 409),
+    responses={
+        201: {
+            "description": "Registered.",
+            "headers": {
+                "Location": {
+                    "description": "The new user's URL.",
+                    "schema": {"type": "string", "format": "uri-reference"},
+                }
+            },
+            "links": _USER_LINKS,
+        },
+        **problem_openapi(*BODY_PROBLEMS, 409),
+    },
 )
 async def register(body: UserCreate, response: Response, services: ServicesDep) -> UserPublic:
     """Register a user (no token needed); the email must not be registered yet, in any case."""
@@ -54,7 +75,7 @@ async def register(body: UserCreate, response: Response, services: ServicesDep) 
     return UserPublic.from_user(user)
 
 
-@router.get("", responses=problem_openapi(*_AUTH, 403))
+@router.get("", responses=problem_openapi(401, 403, 422))
 async def list_users(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -82,7 +103,7 @@ async def list_users(
     )
 
 
-@router.get("/me", responses=problem_openapi(*_AUTH, 404))
+@router.get("/me", responses=problem_openapi(401, 404))
 async def read_me(caller: CallerDep) -> UserPublic:
     """The caller's own record."""
     services, principal = caller.services, caller.principal
@@ -95,7 +116,7 @@ async def read_me(caller: CallerDep) -> UserPublic:
     return UserPublic.from_user(user)
 
 
-@router.get(_BY_ID, responses=problem_openapi(*_AUTH, 404))
+@router.get(_BY_ID, operation_id="read_user", responses=problem_openapi(401, 404))
 async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
     """One user: yourself, or anyone for an admin; anyone else's id answers 404."""
     services = caller.services
@@ -110,8 +131,9 @@ async def read_user(user_id: uuid.UUID, caller: CallerDep) -> UserPublic:
 
 @router.patch(
     _BY_ID,
+    operation_id="update_user",
     dependencies=[Depends(require_json)],
-    responses=problem_openapi(*BODY_PROBLEMS, 401, 404, 409),
+    responses=problem_openapi(*BODY_PROBLEMS, 401, 403, 404, 409),
 )
 async def update_user(
     user_id: uuid.UUID,
@@ -137,7 +159,10 @@ async def update_user(
 
 
 @router.delete(
-    _BY_ID, status_code=status.HTTP_204_NO_CONTENT, responses=problem_openapi(*_AUTH, 404)
+    _BY_ID,
+    operation_id="delete_user",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_openapi(401, 403, 404),
 )
 async def delete_user(user_id: uuid.UUID, caller: CallerDep) -> None:
     """Delete yourself (an admin: anyone)."""
