@@ -54,9 +54,9 @@ test: ## Run every test: unit, integration (real PostgreSQL, Redis, Kafka) and e
 	@$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: test-security
-test-security: ## Security suites (-m security): the authorisation matrix over every route and RPC, both services as processes
+test-security: ## Security suites (-m security): the authorisation matrix over every route and RPC, both services as processes; the user service's OpenAPI contract (schemathesis, every phase and check)
 	@bash deploy/native/setup.sh --test-tools
-	@$(RUN) pytest -m security tests/security $(PYTEST_ARGS)
+	@$(RUN) pytest -m security tests/security services/user/tests/e2e $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: ruff ## ruff (lint + format check) and mypy --strict over the whole repo
