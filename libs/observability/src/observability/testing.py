@@ -2,11 +2,14 @@
 
 ``OtlpSink`` accepts what the real exporters send (traces and logs over OTLP/gRPC), so a test
 can run a service exactly as in production, point ``OTEL_EXPORTER_OTLP_ENDPOINT`` at the sink
-and assert on what arrived.
+and assert on what arrived. ``OtlpSink(keep=False, on_export=check.add)`` hands each request to
+a callback instead of keeping it, for a receiver that lives as long as a whole test session
+(``observability.leak_check`` looks for secrets in them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -70,7 +73,7 @@ class _Traces(trace_service_pb2_grpc.TraceServiceServicer):
     async def Export(  # noqa: N802 - the OTLP service's method name
         self, request: Any, context: Any
     ) -> Any:
-        self._sink.trace_requests.append(request)
+        self._sink.received(request)
         return trace_service_pb2.ExportTraceServiceResponse()
 
 
@@ -79,18 +82,37 @@ class _Logs(logs_service_pb2_grpc.LogsServiceServicer):
         self._sink = sink
 
     async def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
-        self._sink.log_requests.append(request)
+        self._sink.received(request)
         return logs_service_pb2.ExportLogsServiceResponse()
 
 
 class OtlpSink:
-    """An OTLP/gRPC receiver on ``127.0.0.1:<ephemeral>`` keeping every export it gets."""
+    """An OTLP/gRPC receiver on ``127.0.0.1:<ephemeral>`` keeping every export it gets.
 
-    def __init__(self) -> None:
+    ``on_export`` is called with each request (trace or logs) as it arrives, on the sink's
+    event loop; with ``keep=False`` the requests are not kept (``spans`` and ``log_records``
+    stay empty).
+    """
+
+    def __init__(
+        self, *, keep: bool = True, on_export: Callable[[Any], None] | None = None
+    ) -> None:
         self.trace_requests: list[Any] = []
         self.log_requests: list[Any] = []
+        self._keep = keep
+        self._on_export = on_export
         self._server: grpc.aio.Server | None = None
         self.port = 0
+
+    def received(self, request: Any) -> None:
+        if self._on_export is not None:
+            self._on_export(request)
+        if not self._keep:
+            return
+        if isinstance(request, trace_service_pb2.ExportTraceServiceRequest):
+            self.trace_requests.append(request)
+        else:
+            self.log_requests.append(request)
 
     @property
     def endpoint(self) -> str:
