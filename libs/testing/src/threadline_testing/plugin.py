@@ -13,6 +13,20 @@ tests from one another, so they can run in any order:
 - `unique_name`: a short unique string, e.g. for consumer group ids.
 
 Tests that use any of these are marked `integration` automatically.
+
+Telemetry of the service processes (session-wide, started only when a test asks for it):
+
+- `telemetry_sink`: one OTLP/gRPC receiver on a free loopback port. Code that starts a service
+  process adds ``telemetry_sink.environment()`` to its environment, so every span and log record
+  the process makes arrives here (``keep_spans=True`` also keeps the spans, for
+  ``telemetry_sink.kept_spans(env)``).
+- At the end of the session everything received is scanned (`observability.leak_check`): for
+  the values registered with `threadline_testing.known_secrets.register_secret` (passwords sent,
+  tokens issued; `register_signing_keys(dir)` for a service's signing keys), JWTs,
+  ``Bearer <token>``, PEM private keys, password hashes and email addresses not redacted. Any
+  finding fails the run (exit status 1, even when every test passed) with one line per leak:
+  kind, signal, field, service, trace id, the test that started the process, and the first
+  four characters and length of the value, never the value.
 """
 
 from __future__ import annotations
@@ -21,9 +35,10 @@ import asyncio
 import itertools
 import os
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import pytest
@@ -33,6 +48,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from threadline_native.component import Component
 from threadline_native.stack import ensure_up, load_context, select, stop_components
+from threadline_testing.known_secrets import known_secrets
+
+if TYPE_CHECKING:
+    from threadline_testing.telemetry_sink import TelemetrySink
 
 T = TypeVar("T")
 
@@ -40,6 +59,9 @@ _SERVER_FIXTURES = {"postgres_url", "redis_url", "kafka_bootstrap"}
 _ISOLATING_FIXTURES = {"database_url", "database_factory", "redis_db_url", "kafka_topic"}
 # Database 0 is left to the services of a running stack; tests take turns on the others.
 _redis_databases = itertools.cycle(range(1, 16))
+_TELEMETRY_SINK = pytest.StashKey["TelemetrySink"]()
+_TELEMETRY_REPORT = pytest.StashKey[list[str]]()
+_CURRENT_TEST = pytest.StashKey[str]()
 
 
 class _StartedServers:
@@ -197,3 +219,53 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & (_SERVER_FIXTURES | _ISOLATING_FIXTURES) and "e2e" not in item.keywords:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def telemetry_sink(pytestconfig: pytest.Config) -> Iterator[TelemetrySink]:
+    """The session's OTLP receiver; add ``telemetry_sink.environment()`` to a service's env."""
+    # Imported here: a session that starts no service does not even load the OTLP receiver.
+    from threadline_testing.telemetry_sink import TelemetrySink  # noqa: PLC0415
+
+    stash = pytestconfig.stash
+    sink = TelemetrySink(lambda: stash.get(_CURRENT_TEST, "a session fixture"))
+    sink.start()
+    stash[_TELEMETRY_SINK] = sink
+    yield sink
+    # Torn down after every fixture that launched a process with it: they have all stopped,
+    # so their last batches are in.
+    sink.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Remember which test is setting up: a launch is reported with the test that made it."""
+    item.config.stash[_CURRENT_TEST] = item.nodeid
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Scan what the receiver got, once the session's fixtures are torn down; fail on a leak.
+
+    trylast: pytest's own `pytest_sessionfinish` (the runner's) tears the session fixtures
+    down, the receiver among them, so every process has flushed by then.
+    """
+    sink = session.config.stash.get(_TELEMETRY_SINK, None)
+    if sink is None:
+        return
+    started = time.perf_counter()
+    findings = sink.findings(known_secrets())
+    session.config.stash[_TELEMETRY_REPORT] = sink.report(findings, time.perf_counter() - started)
+    if findings and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_TELEMETRY_REPORT, None)
+    if lines is None:
+        return
+    leaked = len(lines) > 1
+    title = "telemetry leaks: the run fails" if leaked else "telemetry leak check"
+    terminalreporter.write_sep("=", title, red=leaked, green=not leaked)
+    for line in lines:
+        terminalreporter.write_line(line)
