@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,8 @@ from pydantic import SecretStr
 from observability import Telemetry
 from observability.testing import isolated_telemetry
 from threadline_native.net import free_port, redis_ping
+from threadline_testing.known_secrets import register_secret, register_signing_keys
+from threadline_testing.telemetry_sink import TelemetrySink
 from user_service.adapters.migrations import upgrade_to_head
 from user_service.admin import create_admin
 from user_service.main import create_app
@@ -103,7 +105,7 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = register_secret("correct horse battery staple", "password")
 
 SignUp = Callable[[str], Awaitable[Account]]
 
@@ -168,8 +170,14 @@ class ServiceProcess:
 
 
 def start_service(
-    *, database_url: str, redis_url: str, workdir: Path, env: dict[str, str] | None = None
+    *,
+    database_url: str,
+    redis_url: str,
+    workdir: Path,
+    telemetry: Mapping[str, str],
+    env: dict[str, str] | None = None,
 ) -> ServiceProcess:
+    """Start the service; ``telemetry`` is where it exports (`telemetry_sink.environment()`)."""
     port, admin_port = free_port(), free_port()
     log_path = workdir / "user-service.log"
     environment = {
@@ -181,9 +189,7 @@ def start_service(
         "USER_DATABASE_URL": database_url,
         "USER_REDIS_URL": redis_url,
         "USER_SIGNING_KEYS_DIR": str(workdir / "keys"),
-        # No collector in the test session: spans and OTLP logs go nowhere, JSON logs to the file.
-        "OTEL_TRACES_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
+        **telemetry,
         "USER_ARGON2_TIME_COST": "1",
         "USER_ARGON2_MEMORY_KIB": str(8 * 1024),
         "USER_ORDERS_CONSUMER_ENABLED": "false",
@@ -207,6 +213,7 @@ def start_service(
             return service  # exited during start-up; the caller looks at why
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{service.admin_url}/readyz", timeout=1).status_code == 200:
+                register_signing_keys(Path(environment["USER_SIGNING_KEYS_DIR"]))
                 return service
         time.sleep(0.1)
     service.stop()
@@ -217,7 +224,7 @@ Launcher = Callable[..., ServiceProcess]
 
 
 @pytest.fixture
-def launch_service(tmp_path: Path) -> Iterator[Launcher]:
+def launch_service(tmp_path: Path, telemetry_sink: TelemetrySink) -> Iterator[Launcher]:
     """`launch_service(database_url=..., redis_url=..., env=..., name=...)`; stopped afterwards.
 
     Processes launched under different names (replicas) have their own working directory and
@@ -238,7 +245,11 @@ def launch_service(tmp_path: Path) -> Iterator[Launcher]:
             workdir.mkdir()
             env = {"USER_SIGNING_KEYS_DIR": str(tmp_path / "keys"), **(env or {})}
         service = start_service(
-            database_url=database_url, redis_url=redis_url, workdir=workdir, env=env
+            database_url=database_url,
+            redis_url=redis_url,
+            workdir=workdir,
+            telemetry=telemetry_sink.environment(),
+            env=env,
         )
         started.append(service)
         return service
@@ -250,13 +261,14 @@ def launch_service(tmp_path: Path) -> Iterator[Launcher]:
 
 @pytest.fixture
 def service_process(
-    migrated_database_url: str, redis_db_url: str, tmp_path: Path
+    migrated_database_url: str, redis_db_url: str, tmp_path: Path, telemetry_sink: TelemetrySink
 ) -> Iterator[ServiceProcess]:
     """The service as a process over a migrated database; stopped (SIGTERM) afterwards."""
     service = start_service(
         database_url=migrated_database_url,
         redis_url=redis_db_url,
         workdir=tmp_path,
+        telemetry=telemetry_sink.environment(),
         env={
             "USER_TOKEN_RATE_LIMIT_PER_CLIENT": "100000",
             "USER_TOKEN_RATE_LIMIT_PER_EMAIL": "100000",
@@ -279,7 +291,7 @@ def admin_token(service_process: ServiceProcess, migrated_database_url: str) -> 
         json={"email": "root@example.com", "password": PASSWORD},
     )
     assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
+    token: str = register_secret(response.json()["access_token"], "access token")
     return token
 
 

@@ -22,7 +22,9 @@ import httpx
 import pytest
 
 from threadline_native.net import free_port
+from threadline_testing.known_secrets import register_signing_keys
 from threadline_testing.plugin import DatabaseFactory
+from threadline_testing.telemetry_sink import TelemetrySink
 from user_service.adapters.migrations import upgrade_to_head
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +47,10 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(
-    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    postgres_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    telemetry_sink: TelemetrySink,
 ) -> Iterator[Server]:
     databases = DatabaseFactory(postgres_url)
     database_url = databases()
@@ -63,8 +68,7 @@ def server(
         "USER_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/15",
         "USER_SIGNING_KEYS_DIR": str(workdir / "keys"),
         "USER_ORDERS_CONSUMER_ENABLED": "false",
-        "OTEL_TRACES_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
+        **telemetry_sink.environment(),
         "USER_HTTP_HEADER_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
         "USER_HTTP_BODY_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
         "USER_HTTP_KEEPALIVE_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
@@ -84,6 +88,7 @@ def server(
             assert process.poll() is None, log_path.read_text()
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{admin_port}/readyz").status_code == 200:
+                    register_signing_keys(workdir / "keys")
                     break
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.1)

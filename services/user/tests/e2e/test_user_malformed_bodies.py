@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from threadline_testing.known_secrets import register_secret
+
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = register_secret("correct horse battery staple", "password")
 PROBLEM = "application/problem+json"
 
 

@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from threadline_testing.known_secrets import register_secret
+
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = register_secret("correct horse battery staple", "password")
 
 
 def register_and_log_in(base_url: str, email: str) -> tuple[str, str]:
@@ -23,7 +25,7 @@ def register_and_log_in(base_url: str, email: str) -> tuple[str, str]:
     assert created.status_code == 201, created.text
     token = httpx.post(f"{base_url}/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
-    return created.json()["id"], token.json()["access_token"]
+    return created.json()["id"], register_secret(token.json()["access_token"], "access token")
 
 
 def metric(admin_url: str, name: str, **labels: str) -> float:
@@ -67,12 +69,15 @@ def test_logs_carry_user_ids_but_never_emails_passwords_or_tokens(service_proces
     user_id, token = register_and_log_in(base, "secret.person@example.com")
     httpx.post(
         f"{base}/v1/auth/token",
-        json={"email": "secret.person@example.com", "password": "wrong wrong"},
+        json={
+            "email": "secret.person@example.com",
+            "password": register_secret("wrong wrong", "password"),
+        },
     )
     httpx.patch(
         f"{base}/v1/users/{user_id}",
         headers={"Authorization": f"Bearer {token}"},
-        json={"password": "another long passphrase"},
+        json={"password": register_secret("another long passphrase", "password")},
     )
     time.sleep(0.2)
     log = service_process.log()

@@ -11,13 +11,17 @@ from typing import Any
 import httpx
 import pytest
 
+from threadline_testing.known_secrets import register_secret
+from threadline_testing.telemetry_sink import TelemetrySink
+
 pytestmark = pytest.mark.e2e
 
 
 def test_production_with_the_defaults_exits_naming_each_setting_without_a_traceback(
-    tmp_path: Path,
+    tmp_path: Path, telemetry_sink: TelemetrySink
 ) -> None:
     environment = {name: value for name, value in os.environ.items() if "USER_" not in name}
+    environment |= telemetry_sink.environment()
     environment |= {"USER_ENVIRONMENT": "production", "USER_ADMIN_HOST": "0.0.0.0"}
 
     result = subprocess.run(
@@ -44,7 +48,7 @@ def test_the_admin_token_guards_metrics_but_not_the_probes(
     migrated_database_url: str, redis_db_url: str, launch_service: Any, tmp_path: Path
 ) -> None:
     token_file = tmp_path / "admin-token"
-    token_file.write_text("e2e-admin-token\n")
+    token_file.write_text(register_secret("e2e-admin-token", "admin token") + "\n")
     service = launch_service(
         database_url=migrated_database_url,
         redis_url=redis_db_url,
