@@ -22,7 +22,6 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import Telemetry
@@ -42,7 +41,9 @@ from threadline_native.components.kafka import Kafka
 from threadline_native.paths import Layout, find_project_root
 from threadline_native.stack import ensure_up, stop_components
 from threadline_native.versions import load_versions
+from threadline_testing.known_secrets import register_secret, register_signing_keys
 from threadline_testing.plugin import DatabaseFactory
+from threadline_testing.telemetry_sink import TelemetrySink
 from user_service.adapters.migrations import upgrade_to_head as upgrade_users
 
 
@@ -126,7 +127,7 @@ async def running_orders(
 
 # E2E: both services as real processes --------------------------------------------------------
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = register_secret("correct horse battery staple", "password")
 
 
 @dataclass
@@ -138,6 +139,8 @@ class E2EStack:
     topic: str
     grpc_target: str
     orders_database_url: str
+    # What both export with (`telemetry_sink.kept_spans(stack.telemetry)` with keep_spans).
+    telemetry: dict[str, str]
 
     @property
     def users_url(self) -> str:
@@ -157,7 +160,8 @@ class E2EStack:
             timeout=10,
         )
         assert token.status_code == 200, token.text
-        return uuid.UUID(created.json()["id"]), token.json()["access_token"]
+        access_token = register_secret(token.json()["access_token"], "access token")
+        return uuid.UUID(created.json()["id"]), access_token
 
     def user(self, user_id: uuid.UUID, token: str) -> dict[str, Any]:
         response = httpx.get(
@@ -204,9 +208,11 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
     kafka_bootstrap: str,
     tmp_path: Path,
     unique_name: str,
+    telemetry_sink: TelemetrySink,
 ) -> Iterator[LaunchStack]:
-    """`launch_stack(kafka=..., order_env=..., user_env=..., common_env=...)`: both
-    services, started and ready; stopped (SIGTERM) afterwards."""
+    """`launch_stack(kafka=..., order_env=..., user_env=..., common_env=..., keep_spans=...)`:
+    both services, started and ready, exporting to the session's sink; stopped (SIGTERM)
+    afterwards."""
     started: list[ServiceProcess] = []
 
     def launch(
@@ -215,14 +221,12 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
         order_env: dict[str, str] | None = None,
         user_env: dict[str, str] | None = None,
         common_env: dict[str, str] | None = None,
+        keep_spans: bool = False,
     ) -> E2EStack:
         topic = f"e2e.orders.{unique_name}"
         user_port, user_admin = free_port(), free_port()
-        common = {
-            "OTEL_TRACES_EXPORTER": "none",
-            "OTEL_LOGS_EXPORTER": "none",
-            **(common_env or {}),
-        }
+        telemetry = telemetry_sink.environment(keep_spans=keep_spans)
+        common = {**telemetry, **(common_env or {})}
         users_env = {
             **common,
             "USER_BASE_URL": f"http://127.0.0.1:{user_port}",
@@ -251,6 +255,7 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
             tmp_path / "user-service.log",
         )
         started.append(users.start())
+        register_signing_keys(tmp_path / "keys")
         order_port, order_admin = free_port(), free_port()
         orders_env = {
             **common,
@@ -279,6 +284,7 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
             topic=topic,
             grpc_target=f"127.0.0.1:{order_port}",
             orders_database_url=database_url,
+            telemetry=telemetry,
         )
 
     yield launch
@@ -340,59 +346,3 @@ def private_kafka(tmp_path: Path) -> Iterator[PrivateKafka]:
     kafka.start()
     yield kafka
     kafka.stop()
-
-
-# Spans from every process, received over OTLP like a collector would ------------------------
-
-
-@dataclass(frozen=True)
-class CollectedSpan:
-    service: str
-    name: str
-    kind: int
-    trace_id: str
-    span_id: str
-    parent_id: str
-
-
-class SpanCollector(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self) -> None:
-        self.spans: list[CollectedSpan] = []
-
-    async def Export(
-        self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
-        for resource_spans in request.resource_spans:
-            service = next(
-                (
-                    attribute.value.string_value
-                    for attribute in resource_spans.resource.attributes
-                    if attribute.key == "service.name"
-                ),
-                "",
-            )
-            for scope_spans in resource_spans.scope_spans:
-                self.spans.extend(
-                    CollectedSpan(
-                        service=service,
-                        name=span.name,
-                        kind=span.kind,
-                        trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(),
-                        parent_id=span.parent_span_id.hex(),
-                    )
-                    for span in scope_spans.spans
-                )
-        return trace_service_pb2.ExportTraceServiceResponse()
-
-
-@pytest_asyncio.fixture
-async def span_collector() -> AsyncIterator[tuple[SpanCollector, str]]:
-    """An OTLP/gRPC trace receiver on a free port: (collector, endpoint URL)."""
-    collector = SpanCollector()
-    server = grpc.aio.server()
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield collector, f"http://127.0.0.1:{port}"
-    await server.stop(None)

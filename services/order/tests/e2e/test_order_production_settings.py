@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from threadline_testing.telemetry_sink import TelemetrySink
+
 pytestmark = pytest.mark.e2e
 
 
 def test_production_with_the_defaults_exits_naming_each_setting_without_a_traceback(
-    tmp_path: Path,
+    tmp_path: Path, telemetry_sink: TelemetrySink
 ) -> None:
     environment = {name: value for name, value in os.environ.items() if "ORDER_" not in name}
+    environment |= telemetry_sink.environment()
     environment |= {"ORDER_ENVIRONMENT": "production", "ORDER_ADMIN_HOST": "0.0.0.0"}
 
     result = subprocess.run(

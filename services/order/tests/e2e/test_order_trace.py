@@ -1,7 +1,8 @@
 """One trace from CreateOrder through the user service call to the consumer's database update.
 
-Both services export their spans over OTLP to a receiver in this test; the test then finds
-the CreateOrder trace and checks its shape, across two processes and three protocols:
+Both services export their spans over OTLP to the test session's receiver, which keeps this
+launch's spans (`telemetry_sink`, keep_spans); the test then finds the CreateOrder trace and
+checks its shape, across two processes and three protocols:
 
     order  SERVER   order.v1.OrderService/CreateOrder          (gRPC in)
     order  ├ INTERNAL create_order                            (the use case)
@@ -24,6 +25,7 @@ import pytest
 from opentelemetry.trace import SpanKind
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
+from threadline_testing.telemetry_sink import TelemetrySink
 
 pytestmark = pytest.mark.e2e
 
@@ -55,17 +57,9 @@ def only(spans: list[Any], **attributes: Any) -> Any:
 
 
 async def test_one_trace_runs_from_create_order_to_the_consumers_database_update(
-    launch_stack: Any, span_collector: Any
+    launch_stack: Any, telemetry_sink: TelemetrySink
 ) -> None:
-    collector, endpoint = span_collector
-    stack = launch_stack(
-        common_env={
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-            "OTEL_TRACES_SAMPLER": "always_on",
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        }
-    )
+    stack = launch_stack(keep_spans=True)
     user_id, token = stack.register("traced@example.com")
     auth = (("authorization", f"Bearer {token}"),)
     async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
@@ -90,19 +84,18 @@ async def test_one_trace_runs_from_create_order_to_the_consumers_database_update
 
     root = None
     while time.monotonic() < deadline:
+        spans = telemetry_sink.kept_spans(stack.telemetry)
         roots = [
-            s
-            for s in collector.spans
-            if s.name == "order.v1.OrderService/CreateOrder" and s.kind == SERVER
+            s for s in spans if s.name == "order.v1.OrderService/CreateOrder" and s.kind == SERVER
         ]
         if roots:
             root = roots[0]
-            trace = [s for s in collector.spans if s.trace_id == root.trace_id]
+            trace = [s for s in spans if s.trace_id == root.trace_id]
             if any(s.name == "apply order event" for s in trace):
                 break
         await asyncio.sleep(0.2)
     assert root is not None, "no CreateOrder span was exported"
-    trace = [s for s in collector.spans if s.trace_id == root.trace_id]
+    trace = [s for s in telemetry_sink.kept_spans(stack.telemetry) if s.trace_id == root.trace_id]
     by_id = {s.span_id: s for s in trace}
 
     assert root.service == "order"
