@@ -29,7 +29,9 @@ from order_service.adapters.migrations import upgrade_to_head as upgrade_orders
 from order_service.testing import ServiceProcess
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
 from threadline_native.net import free_port, redis_ping
+from threadline_testing.known_secrets import register_secret, register_signing_keys
 from threadline_testing.plugin import DatabaseFactory, short_id
+from threadline_testing.telemetry_sink import TelemetrySink
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import upgrade_to_head as upgrade_users
 from user_service.admin import create_admin
@@ -77,6 +79,7 @@ async def security_stack(
     kafka_bootstrap: str,
     private_redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
+    telemetry_sink: TelemetrySink,
 ) -> AsyncIterator[SecurityStack]:
     """The user and order services on fresh databases, started side by side."""
     workdir = tmp_path_factory.mktemp("security")
@@ -91,11 +94,8 @@ async def security_stack(
             # once share SQLAlchemy's dialect state across their loops).
             await asyncio.to_thread(upgrade_users, database_urls["users"])
             await asyncio.to_thread(upgrade_orders, database_urls["orders"])
-            common = {
-                "OTEL_TRACES_EXPORTER": "none",
-                "OTEL_LOGS_EXPORTER": "none",
-                **canary.proxy_env(),
-            }
+            # The sink listens on loopback, which the canary's no_proxy leaves direct.
+            common = {**telemetry_sink.environment(), **canary.proxy_env()}
             user_port, user_admin = free_port(), free_port()
             users_url = f"http://127.0.0.1:{user_port}"
             users = ServiceProcess(
@@ -140,6 +140,7 @@ async def security_stack(
             # The order service fetches the JWKS lazily: the two may start together.
             started += [users, orders]
             await asyncio.gather(asyncio.to_thread(users.start), asyncio.to_thread(orders.start))
+            register_signing_keys(workdir / "keys")
             yield SecurityStack(
                 users=users,
                 orders=orders,
@@ -215,7 +216,7 @@ async def _register(http: httpx.AsyncClient, name: str) -> Account:
 async def _log_in(http: httpx.AsyncClient, user_id: uuid.UUID, email: str) -> Account:
     token = await http.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
-    return Account(user_id, email, token.json()["access_token"])
+    return Account(user_id, email, register_secret(token.json()["access_token"], "access token"))
 
 
 async def _place_order(channel: grpc.aio.Channel, account: Account) -> Account:

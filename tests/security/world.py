@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from order_service.testing import ServiceProcess
+from threadline_testing.known_secrets import register_secret
 
 from .canary import Canary
 from .forgery import Forger
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = register_secret("correct horse battery staple", "password")
 
 
 @dataclass
