@@ -9,7 +9,9 @@ import pytest
 
 from threadline_loadtests.local_services import LocalServices, start_services
 from threadline_native.net import free_port
+from threadline_testing.known_secrets import register_signing_keys
 from threadline_testing.plugin import DatabaseFactory
+from threadline_testing.telemetry_sink import TelemetrySink
 
 
 @pytest.fixture
@@ -23,9 +25,15 @@ def orders_database_url(database_factory: DatabaseFactory) -> str:
 
 @pytest.fixture
 def services(
-    database_url: str, orders_database_url: str, redis_db_url: str, tmp_path: Path
+    database_url: str,
+    orders_database_url: str,
+    redis_db_url: str,
+    tmp_path: Path,
+    telemetry_sink: TelemetrySink,
 ) -> Iterator[LocalServices]:
-    """The user and order services as processes on loopback, stopped (SIGTERM) afterwards."""
+    """The user and order services as processes on loopback, exporting to the session's
+    sink; stopped (SIGTERM) afterwards."""
+    telemetry = telemetry_sink.environment()
     running = start_services(
         user_database_url=database_url,
         orders_database_url=orders_database_url,
@@ -33,9 +41,14 @@ def services(
         ports=(free_port(), free_port(), free_port(), free_port()),
         workdir=tmp_path,
         # Behaviour, not password-hashing cost, is under test.
-        user_env={"USER_ARGON2_TIME_COST": "1", "USER_ARGON2_MEMORY_KIB": str(8 * 1024)},
+        user_env={
+            **telemetry,
+            "USER_ARGON2_TIME_COST": "1",
+            "USER_ARGON2_MEMORY_KIB": str(8 * 1024),
+        },
         # The outbox relay (and so Kafka) is not what the load test's smoke test is about.
-        order_env={"ORDER_RELAY_ENABLED": "false"},
+        order_env={**telemetry, "ORDER_RELAY_ENABLED": "false"},
     )
+    register_signing_keys(tmp_path / "user-keys")
     yield running
     running.stop()

@@ -81,7 +81,7 @@ def test_a_short_run_passes_and_its_trace_ids_are_the_services_own(
             "--user-rps", "8",
             "--accounts", "3",
             "--include-ramp-up",  # a few seconds: measure all of them
-            "--no-trace-lookup",  # the services export no spans here; logs carry the ids
+            "--no-trace-lookup",  # no Jaeger here (spans go to the session's sink); logs carry ids
             "--out", str(out),
             "--slo", str(lenient),
         ]
