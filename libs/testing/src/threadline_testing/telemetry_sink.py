@@ -55,6 +55,7 @@ class TelemetrySink:
         # Launch id -> the test during which the process was started.
         self.launches: dict[str, str] = {}
         self._kept: dict[str, list[ReceivedSpan]] = {}
+        self._known_count = 0
         self._lock = threading.Lock()
         self._sink = OtlpSink(keep=False, on_export=self._receive)
         self._loop = asyncio.new_event_loop()
@@ -108,8 +109,10 @@ class TelemetrySink:
             return list(self._kept[launch])
 
     def findings(self, known: Mapping[str, str]) -> list[Finding]:
+        """Everything received, searched for the ``known`` values and for secret shapes."""
         for value, kind in known.items():
             self.check.add_known(value, kind)
+        self._known_count = len(known)
         return self.check.findings()
 
     def report(self, findings: list[Finding], seconds: float) -> list[str]:
@@ -118,7 +121,8 @@ class TelemetrySink:
         lines = [
             f"telemetry check: {len(findings)} leak(s) in {check.spans} spans, "
             f"{check.log_records} log records and {check.resources} resource blocks "
-            f"exported by {len(self.launches)} service launch(es); scanned in {seconds:.2f} s"
+            f"exported by {len(self.launches)} service launch(es), searched for "
+            f"{self._known_count} registered secret values and the shapes; {seconds:.2f} s"
         ]
         labels = {launch: f"started by {test}" for launch, test in self.launches.items()}
         lines += [f"- {finding.describe(labels)}" for finding in findings]
