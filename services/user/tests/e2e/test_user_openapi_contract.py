@@ -35,6 +35,8 @@ import pytest
 import schemathesis
 from schemathesis.engine import Status, StopReason, events, from_schema
 
+from threadline_testing.known_secrets import register_secret
+
 EXAMPLES_PER_OPERATION = 100  # fuzzing, valid and invalid together: `st run`'s default
 STEPS_PER_SCENARIO = 10
 TIME_BUDGET_SECONDS = 120  # service start-up included
@@ -64,9 +66,11 @@ CONFIG = {
 
 
 def log_in(base_url: str, email: str, password: str) -> str:
+    """An access token; the password and the token are registered for the leak check."""
+    register_secret(password, "password")
     response = httpx.post(f"{base_url}/v1/auth/token", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
+    token: str = register_secret(response.json()["access_token"], "access token")
     return token
 
 
