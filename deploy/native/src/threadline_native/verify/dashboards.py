@@ -19,7 +19,7 @@ from threadline_native.grafana_refs import (
 )
 from threadline_native.verify import loki, prometheus
 from threadline_native.verify.endpoints import Endpoints, Mode
-from threadline_native.verify.result import Result, State, guarded
+from threadline_native.verify.result import Result, State, eventually, guarded
 
 CHECK = "panel returns data"
 # Metric-name prefixes of series that only exist under compose, and why.
@@ -58,17 +58,21 @@ def compose_only_reason(query: PanelQuery) -> str | None:
     return None
 
 
-def _panel(endpoints: Endpoints, mode: Mode, query: PanelQuery) -> Result:
+def _panel(endpoints: Endpoints, mode: Mode, query: PanelQuery, timeout: float) -> Result:
     subject = f"{query.dashboard}: {query.panel}"
     reason = compose_only_reason(query) if mode is Mode.NATIVE else None
     if reason:
         return Result(CHECK, subject, State.COMPOSE_ONLY, reason)
 
     def run() -> Result:
+        # Right after a start a rate() needs a second scrape of the journeys' new series (5 s
+        # apart), so a panel is given the same time as every other link to show data.
         if query.datasource_uid == "prometheus":
-            has_data = bool(prometheus.instant(endpoints, query.expr))
+            has_data = bool(
+                eventually(lambda: prometheus.instant(endpoints, query.expr), bool, timeout)
+            )
         elif query.datasource_uid == "loki":
-            has_data = loki.query_has_data(endpoints, query.expr)
+            has_data = eventually(lambda: loki.query_has_data(endpoints, query.expr), bool, timeout)
         else:
             return Result.judged(CHECK, subject, False, f"no check for {query.datasource_uid}")
         return Result.judged(CHECK, subject, has_data, "" if has_data else query.expr)
@@ -76,6 +80,6 @@ def _panel(endpoints: Endpoints, mode: Mode, query: PanelQuery) -> Result:
     return guarded(CHECK, subject, run)
 
 
-def panels(endpoints: Endpoints, mode: Mode, compose_dir: Path) -> list[Result]:
-    """One row per query of every panel of every dashboard."""
-    return [_panel(endpoints, mode, query) for query in panel_queries(compose_dir)]
+def panels(endpoints: Endpoints, mode: Mode, compose_dir: Path, timeout: float) -> list[Result]:
+    """One row per query of every panel of every dashboard, each given `timeout` for data."""
+    return [_panel(endpoints, mode, query, timeout) for query in panel_queries(compose_dir)]

@@ -159,7 +159,7 @@ def _dashboards(plan: Plan) -> list[Result]:
     if plan.backends_only:
         skipped = "needs the services' traffic; run without --backends-only"
         return [*results, Result("panel returns data", "every dashboard", State.SKIPPED, skipped)]
-    return results + dashboards.panels(plan.endpoints, plan.mode, plan.compose_dir)
+    return results + dashboards.panels(plan.endpoints, plan.mode, plan.compose_dir, plan.timeout)
 
 
 def run_all(plan: Plan) -> Verification:
