@@ -71,9 +71,14 @@ class GoBuild:
 
 
 def go_env(unverified: tuple[str, ...] = ()) -> dict[str, str]:
-    """The environment of every go command we run: module mode, no workspace, local toolchain."""
+    """The environment of every go command we run: module mode, no workspace, local toolchain.
+
+    Go's directory leads PATH, so that tools which run `go` themselves (the Collector Builder)
+    find the same one we do, also where it is not on the caller's PATH (/usr/local/go).
+    """
     env = {
         **os.environ,
+        "PATH": os.pathsep.join([str(Path(_go()).parent), os.environ.get("PATH", "")]),
         "GOFLAGS": "-mod=mod -trimpath -buildvcs=false",
         "GOWORK": "off",
         "GOTOOLCHAIN": "local",
