@@ -23,43 +23,24 @@ from typing import Any
 import grpc
 
 from order_service.api.errors import status_trailer
+from order_service.api.unary_interceptor import Behavior, UnaryWrappingInterceptor
 
 _log = logging.getLogger(__name__)
 
 
-class DeadlineCeilingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class DeadlineCeilingInterceptor(UnaryWrappingInterceptor):
     """Ends every unary call of ``services`` after ``ceiling_seconds`` at the latest."""
 
     def __init__(self, services: frozenset[str], *, ceiling_seconds: float) -> None:
-        self._services = services
+        super().__init__(services)
         self._ceiling = ceiling_seconds
         self._message = (
             f"the call ran into the server's deadline ceiling of {ceiling_seconds:g} s "
             "(ORDER_GRPC_MAX_DEADLINE_SECONDS)"
         )
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or handler.unary_unary is None:
-            return handler
-        if method.lstrip("/").rpartition("/")[0] not in self._services:
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = grpc.unary_unary_rpc_method_handler(
-            self._bounded(handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, behavior: Behavior) -> Behavior:
+        return self._bounded(behavior)
 
     def _bounded(self, behavior: Callable[[Any, Any], Awaitable[Any]]) -> Callable[..., Any]:
         async def bounded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

@@ -20,21 +20,21 @@ from typing import Any
 import grpc
 
 from order_service.api.errors import status_trailer
+from order_service.api.unary_interceptor import Behavior, UnaryWrappingInterceptor
 
 _REFUSAL = "the server is shutting down; retry on another instance"
 # How long no new call may arrive before the drained server is stopped.
 QUIET_PERIOD_SECONDS = 0.25
 
 
-class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class DrainingInterceptor(UnaryWrappingInterceptor):
     def __init__(self, services: frozenset[str]) -> None:
-        self._services = services
+        super().__init__(services)
         self._draining = False
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_arrival = 0.0
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -55,27 +55,8 @@ class DrainingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                     await asyncio.sleep(max(QUIET_PERIOD_SECONDS - quiet_for, 0.01))
         await server.stop(max(deadline - time.monotonic(), 0.1))
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or handler.unary_unary is None:
-            return handler
-        if method.lstrip("/").rpartition("/")[0] not in self._services:
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = grpc.unary_unary_rpc_method_handler(
-            self._guard(handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, behavior: Behavior) -> Behavior:
+        return self._guard(behavior)
 
     def _guard(self, behavior: Callable[[Any, Any], Awaitable[Any]]) -> Callable[..., Any]:
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

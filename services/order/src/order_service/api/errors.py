@@ -26,7 +26,6 @@ access line says that a call failed, this line says why, and both carry the trac
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import grpc
@@ -35,6 +34,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from sqlalchemy import exc as sa_exc
 
+from order_service.api.unary_interceptor import Behavior, UnaryWrappingInterceptor
 from order_service.domain.errors import (
     DeadlineTooShortError,
     DependencyUnavailableError,
@@ -49,8 +49,6 @@ _log = logging.getLogger(__name__)
 
 ERROR_DOMAIN: Final = "order.threadline.dev"
 _DETAILS_KEY: Final = "grpc-status-details-bin"
-
-Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
 def _error_info(reason: str, **metadata: str) -> error_details_pb2.ErrorInfo:
@@ -186,31 +184,8 @@ def map_errors(behavior: Behavior) -> Behavior:
     return mapped
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ErrorMappingInterceptor(UnaryWrappingInterceptor):
     """Applies `map_errors` to every unary-unary method of the listed services."""
 
-    def __init__(self, services: frozenset[str]) -> None:
-        self._services = services
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or handler.unary_unary is None:
-            return handler
-        if method.lstrip("/").rpartition("/")[0] not in self._services:
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = grpc.unary_unary_rpc_method_handler(
-            map_errors(handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+    def wrap(self, behavior: Behavior) -> Behavior:
+        return map_errors(behavior)
