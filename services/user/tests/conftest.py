@@ -223,6 +223,13 @@ def start_service(
 Launcher = Callable[..., ServiceProcess]
 
 
+@pytest.fixture(scope="session")
+def service_starter() -> Callable[..., ServiceProcess]:
+    """`start_service` itself, for fixtures of a wider scope than `launch_service` (which stop
+    what they start themselves)."""
+    return start_service
+
+
 @pytest.fixture
 def launch_service(tmp_path: Path, telemetry_sink: TelemetrySink) -> Iterator[Launcher]:
     """`launch_service(database_url=..., redis_url=..., env=..., name=...)`; stopped afterwards.

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from threadline_native.net import free_port
-from threadline_testing.known_secrets import register_signing_keys
 from threadline_testing.plugin import DatabaseFactory
 from threadline_testing.telemetry_sink import TelemetrySink
 from user_service.adapters.migrations import upgrade_to_head
@@ -51,51 +47,28 @@ def server(
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
     telemetry_sink: TelemetrySink,
+    service_starter: Callable[..., Any],
 ) -> Iterator[Server]:
     databases = DatabaseFactory(postgres_url)
     database_url = databases()
     upgrade_to_head(database_url)
-    workdir = tmp_path_factory.mktemp("http-limits")
-    port, admin_port = free_port(), free_port()
-    log_path = workdir / "user-service.log"
-    environment = {
-        **os.environ,
-        "USER_HOST": "127.0.0.1",
-        "USER_PORT": str(port),
-        "USER_ADMIN_HOST": "127.0.0.1",
-        "USER_ADMIN_PORT": str(admin_port),
-        "USER_DATABASE_URL": database_url,
-        "USER_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/15",
-        "USER_SIGNING_KEYS_DIR": str(workdir / "keys"),
-        "USER_ORDERS_CONSUMER_ENABLED": "false",
-        **telemetry_sink.environment(),
-        "USER_HTTP_HEADER_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
-        "USER_HTTP_BODY_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
-        "USER_HTTP_KEEPALIVE_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
-        "USER_HTTP_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "user_service.cli", "serve"],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
+    service = service_starter(
+        database_url=database_url,
+        redis_url=redis_url.rsplit("/", 1)[0] + "/15",
+        workdir=tmp_path_factory.mktemp("http-limits"),
+        telemetry=telemetry_sink.environment(),
+        env={
+            "USER_HTTP_HEADER_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
+            "USER_HTTP_BODY_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
+            "USER_HTTP_KEEPALIVE_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
+            "USER_HTTP_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
+        },
+    )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{admin_port}/readyz").status_code == 200:
-                    register_signing_keys(workdir / "keys")
-                    break
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
-        yield Server(port, log_path)
+        assert service.process.poll() is None, service.log()
+        yield Server(urlsplit(service.base_url).port or 80, service.log_path)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        service.stop()
         databases.drop_all()
 
 
