@@ -70,8 +70,7 @@ def ensure_up(components: Sequence[Component], *, progress: bool = True) -> list
     started: list[Component] = []
     try:
         for component in components:
-            if _bring_up(component, progress=progress):
-                started.append(component)  # noqa: PERF401 - kept up to a failure
+            _bring_up(component, started, progress=progress)
     except StackError as error:
         stopped = stop_components(started)
         note = f"\n(stopped again what this run had started: {', '.join(c.name for c in stopped)})"
@@ -82,15 +81,15 @@ def ensure_up(components: Sequence[Component], *, progress: bool = True) -> list
     return started
 
 
-def _bring_up(component: Component, *, progress: bool) -> bool:
-    """Make one component healthy; True when this call started its process."""
+def _bring_up(component: Component, started: list[Component], *, progress: bool) -> None:
+    """Make one component healthy; a process it spawns joins `started` at once, so a start-up
+    that then fails or hangs is stopped with the rest."""
     current = status(component)
     if current.state is State.PORT_TAKEN:
         raise StackError(
             f"{component.title} cannot start: port {current.detail}, which is not a "
             f"{component.title} server Threadline can use. Stop that process and retry."
         )
-    spawned = False
     if current.state is State.STOPPED:
         try:
             component.prepare()
@@ -101,11 +100,10 @@ def _bring_up(component: Component, *, progress: bool) -> bool:
             log_file=component.layout.log_file(component.name),
             pid_file=component.pid_file,
         )
-        spawned = True
-    if current.state is not State.RUNNING and current.state is not State.REUSED:
+        started.append(component)
+    if current.state not in (State.RUNNING, State.REUSED):
         _wait_healthy(component, progress=progress)
     component.after_start()
-    return spawned
 
 
 def _wait_healthy(component: Component, *, progress: bool) -> None:

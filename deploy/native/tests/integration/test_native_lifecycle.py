@@ -87,3 +87,29 @@ def test_a_failed_up_names_the_component_and_stops_what_it_had_started(
         assert not redis_ping(first.port)
     finally:
         stop_components([first, broken])
+
+
+def test_a_component_that_never_becomes_healthy_is_stopped_with_the_rest(
+    scratch_context: Context,
+) -> None:
+    class FirstRedis(Redis):
+        port = free_port()
+
+    class SilentRedis(Redis):
+        # Its process runs, but it never answers the probe in time: a hung start-up.
+        name = "silent-redis"
+        port = free_port()
+        startup_timeout = 1.0
+
+        def healthy(self) -> bool:
+            return False
+
+    first, silent = FirstRedis(scratch_context), SilentRedis(scratch_context)
+    try:
+        with pytest.raises(StackError, match="did not become healthy"):
+            ensure_up([first, silent], progress=False)
+        assert silent.pid_file.live_pid() is None
+        assert not redis_ping(silent.port)
+        assert status(first).state is State.STOPPED
+    finally:
+        stop_components([first, silent])
