@@ -138,6 +138,11 @@ def _print_table(statuses: Sequence[Status], mode: str) -> None:
             state = "running (compose)" if mode == "compose" else "running (reused)"
         note = str(item.pid) if item.pid else item.detail
         rows.append((item.component.name, item.component.title, item.component.url, state, note))
+    details = [
+        (item.component.name, lines)
+        for item in statuses
+        if item.state in (State.RUNNING, State.REUSED) and (lines := item.component.status_lines())
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     colour = sys.stdout.isatty()
     for index, row in enumerate(rows):
@@ -146,6 +151,10 @@ def _print_table(statuses: Sequence[Status], mode: str) -> None:
             code = _COLOURS[statuses[index - 1].state]
             cells[3] = f"\033[{code}m{cells[3]}\033[0m"
         print("  ".join(cells).rstrip())
+    for name, lines in details:
+        print(f"\n{name}:")
+        for line in lines:
+            print(f"  {line}")
 
 
 _COMMANDS = {"up": cmd_up, "down": cmd_down, "ps": cmd_ps, "logs": cmd_logs}

@@ -69,3 +69,7 @@ class Component(ABC):
 
     def after_start(self) -> None:  # noqa: B027 - optional hook
         """Bring a running server to the state the project needs (databases, topics...)."""
+
+    def status_lines(self) -> list[str]:
+        """What `stack ps` shows below the table about this running server (e.g. its proxies)."""
+        return []

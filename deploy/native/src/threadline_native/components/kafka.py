@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
 from threadline_native.component import Component, StackError
+from threadline_native.localconfig import localize
 from threadline_native.net import kafka_api_versions
 from threadline_native.process import Launch
+from threadline_native.proxies import KafkaListener, declared_proxies, kafka_listeners
 
 CONTROLLER_PORT = 9094
 # Bounded heap: a single-node development broker needs little, and the machine is shared.
@@ -39,10 +42,29 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 """
 
 
+# The listeners Kafka's clients in the stack reach through Toxiproxy (see proxies.py).
+PROXIED_LISTENERS = kafka_listeners(declared_proxies())
+
+
+def with_proxied_listeners(properties: str, listeners: tuple[KafkaListener, ...]) -> str:
+    """server.properties plus each proxied listener, bound on loopback, advertised at its proxy."""
+    bound = ",".join(f"{item.name}://127.0.0.1:{item.port}" for item in listeners)
+    advertised = ",".join(f"{item.name}://{localize(item.advertised)}" for item in listeners)
+    return _extend(_extend(properties, "listeners", bound), "advertised.listeners", advertised)
+
+
+def _extend(properties: str, key: str, extra: str) -> str:
+    """Append `extra` to the comma-separated value of `key=`."""
+    pattern = re.compile(rf"^{re.escape(key)}=.*$", re.MULTILINE)
+    if not pattern.search(properties):
+        raise StackError(f"kafka/server.properties has no {key}= line to extend")
+    return pattern.sub(lambda match: f"{match.group(0)},{extra}", properties, count=1)
+
+
 class Kafka(Component):
     name = "kafka"
     port = 9092
-    extra_ports = (CONTROLLER_PORT,)
+    extra_ports = (CONTROLLER_PORT, *(listener.port for listener in PROXIED_LISTENERS))
     startup_timeout = 90.0
 
     @property
@@ -68,6 +90,17 @@ class Kafka(Component):
 
     def healthy(self) -> bool:
         return kafka_api_versions(self.port)
+
+    def after_start(self) -> None:
+        # A broker started before the proxied listeners existed (or by someone else) answers on
+        # 9092 but not behind the proxies: the services' Kafka clients would fail later, unclearly.
+        missing = [item for item in PROXIED_LISTENERS if not kafka_api_versions(item.port)]
+        if missing:
+            names = ", ".join(f"{item.name} :{item.port}" for item in missing)
+            raise StackError(
+                f"the Kafka broker on :{self.port} has no listener {names} for the Toxiproxy "
+                "proxies; restart it with this checkout's config (`make down && make up`)"
+            )
 
     def _java(self) -> str:
         java = shutil.which("java")
@@ -119,7 +152,7 @@ class Kafka(Component):
         shared = (self.layout.compose_dir / "kafka" / "server.properties").read_text()
         local = self.work_dir / "server.properties"
         local.write_text(
-            shared
+            with_proxied_listeners(shared, PROXIED_LISTENERS)
             + "\n# Native overrides (written by threadline_native; do not edit)\n"
             + f"log.dirs={self.work_dir / 'data'}\n"
         )

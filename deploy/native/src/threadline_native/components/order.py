@@ -1,12 +1,14 @@
 """The Threadline order service (gRPC 50051, admin 9102) as a local process.
 
 `prepare` applies the `orders` database migrations (which seed the product catalog); the
-process then serves gRPC and runs the outbox relay.
+process then serves gRPC and runs the outbox relay. It reaches PostgreSQL, Kafka and the user
+service through its Toxiproxy proxies (order-postgres, order-kafka, order-user).
 """
 
 from __future__ import annotations
 
 from threadline_native.components.service import ServiceComponent
+from threadline_native.proxies import native_address
 
 
 class OrderService(ServiceComponent):
@@ -26,7 +28,10 @@ class OrderService(ServiceComponent):
             "ORDER_HOST": "127.0.0.1",
             "ORDER_PORT": str(self.port),
             "ORDER_ADMIN_PORT": str(self.admin_port),
-            "ORDER_DATABASE_URL": "postgresql+asyncpg://threadline:threadline@127.0.0.1:5432/orders",
-            "ORDER_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
-            "ORDER_USER_SERVICE_URL": "http://127.0.0.1:8000",
+            "ORDER_DATABASE_URL": (
+                f"postgresql+asyncpg://threadline:threadline@{native_address('order-postgres')}"
+                "/orders"
+            ),
+            "ORDER_KAFKA_BOOTSTRAP_SERVERS": native_address("order-kafka"),
+            "ORDER_USER_SERVICE_URL": f"http://{native_address('order-user')}",
         }
