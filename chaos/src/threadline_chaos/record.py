@@ -139,6 +139,9 @@ class DrillRun:
     failed_trace_ids: list[str] = field(default_factory=list)
     failed_requests: int = 0  # may exceed len(failed_trace_ids) (only traced ones have an id)
     journal_path: Path | None = None
+    # The run's directory, reports/chaos/<drill>/<UTC timestamp>/, made by the runner before the
+    # drill starts: the journal, the load's Locust files and the report all go there.
+    report_dir: Path | None = None
     # Set by `verdict` (the runner stores its answer here before writing the report).
     status: DrillStatus | None = None
     reasons: list[str] = field(default_factory=list)
