@@ -135,6 +135,10 @@ bench-tools: ## Install the HTTP/2 and HTTP/1 load generators the benchmarks use
 bench-observability: setup bench-tools ## Overhead of libs/observability on a trivial FastAPI route and grpc.aio method; docs/benchmarks/observability.md
 	@$(RUN) python libs/observability/benchmarks/overhead.py
 
+.PHONY: bench-toxiproxy
+bench-toxiproxy: setup ## Toxiproxy's pass-through cost at make load's load, proxied vs direct (stack up); docs/benchmarks/toxiproxy.md
+	@$(RUN) python deploy/native/benchmarks/toxiproxy_passthrough.py $(BENCH_ARGS)
+
 .PHONY: bench-stack
 bench-stack: setup ## Time a warm native start and measure each component's RAM (docs/benchmarks/stack.json)
 	@$(RUN) python -m threadline_native.stack_bench
