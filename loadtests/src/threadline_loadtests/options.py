@@ -33,6 +33,8 @@ class LoadOptions:
     slowest_per_name: int = 5
     # Announce the measured stretch's ends in this file (the benchmark snapshots the stack then).
     cpu_marks_file: str = ""
+    # Append each failed request, with its trace id, to this file (JSON lines; chaos drills).
+    failures_file: str = ""
 
     @classmethod
     def from_parsed(cls, parsed: argparse.Namespace | None) -> LoadOptions:
@@ -115,4 +117,10 @@ def add_arguments(parser: Any) -> None:
         env_var="LOAD_CPU_MARKS_FILE",
         default=defaults.cpu_marks_file,
         help="append a line there when the measured stretch opens and closes (for make bench)",
+    )
+    group.add_argument(
+        "--failures-file",
+        env_var="LOAD_FAILURES_FILE",
+        default=defaults.failures_file,
+        help="append each failed request (time, name, trace id, error) to this JSON-lines file",
     )

@@ -40,6 +40,7 @@ HTML_REPORT = "report.html"
 SUMMARY_JSON = "summary.json"
 CPU_MARKS = "cpu-window.marks"
 ACCOUNTS_JSON = "accounts.json"
+FAILURES_JSONL = "failures.jsonl"
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 
@@ -127,6 +128,8 @@ def locust_command(plan: RunPlan) -> list[str]:
         plan.otlp_endpoint,
         "--summary-file",
         str(plan.out_dir / SUMMARY_JSON),
+        "--failures-file",
+        str(plan.out_dir / FAILURES_JSONL),
         "--loglevel",
         "WARNING",
     ]
@@ -167,6 +170,7 @@ def run_locust(plan: RunPlan, *, quiet: bool = False) -> int:
     """Run Locust to completion (bounded by the run time plus a margin); its exit code."""
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     (plan.out_dir / SUMMARY_JSON).unlink(missing_ok=True)
+    (plan.out_dir / FAILURES_JSONL).unlink(missing_ok=True)  # appended to: start empty
     # Preparing the test data and stopping take time of their own; beyond this margin the
     # run is stuck, and a load test must never hang a pipeline.
     timeout = plan.run_seconds + 120 if plan.headless else None

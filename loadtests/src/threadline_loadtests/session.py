@@ -18,6 +18,7 @@ from threadline_loadtests.accounts import (
     user_service_login,
 )
 from threadline_loadtests.cpu_window import CpuWindow
+from threadline_loadtests.failures import FailureLog
 from threadline_loadtests.options import LoadOptions
 from threadline_loadtests.slowest import SlowestRequests
 from threadline_loadtests.tracing import LoadTracer
@@ -58,6 +59,8 @@ class LoadSession:
     cpu_percent_samples: list[float] = field(default_factory=list)
     # CPU per request over the measured stretch of the run (from the last reset to stopping).
     cpu: CpuWindow = field(default_factory=CpuWindow)
+    # Each failed request with its trace id (--failures-file); None: not recorded.
+    failures: FailureLog | None = None
 
     @classmethod
     def create(cls, options: LoadOptions) -> LoadSession:
@@ -71,6 +74,7 @@ class LoadSession:
             cpu=CpuWindow(
                 marks_file=Path(options.cpu_marks_file) if options.cpu_marks_file else None
             ),
+            failures=FailureLog(Path(options.failures_file)) if options.failures_file else None,
         )
 
     def prepare(self, *, host: str) -> None:
@@ -110,6 +114,13 @@ class LoadSession:
             error = exception if isinstance(exception, Exception | str) else repr(exception)
             self.journeys.log_error(JOURNEY_METHOD, journey, error)
         assert context is not None
+        if exception is not None and self.failures is not None:
+            self.failures.record(
+                name=name,
+                trace_id=str(context["trace_id"]),
+                sampled=bool(context["sampled"]),
+                error=exception,
+            )
         self.slowest.record(
             name,
             response_time,

@@ -36,6 +36,7 @@ def test_a_headless_run_writes_every_report_into_its_directory(tmp_path: Path) -
     assert option(command, "--csv") == str(tmp_path / "locust")
     assert option(command, "--html") == str(tmp_path / "report.html")
     assert option(command, "--summary-file") == str(tmp_path / "summary.json")
+    assert option(command, "--failures-file") == str(tmp_path / "failures.jsonl")
     assert (option(command, "--users"), option(command, "--user-rps")) == ("7", "3")
     assert {"--headless", "--csv-full-history"} <= set(command)
     assert "--reset-stats" not in command
