@@ -3,11 +3,14 @@
 It is a deliberately small HTTP/1.1 server on `asyncio.start_server`, running inside the
 process's event loop: the gRPC service has no HTTP stack of its own, and a full ASGI server
 would install its own signal handlers and fight the `ShutdownCoordinator`. Each connection
-serves one GET and closes, which is all a Prometheus scraper or a kubelet probe needs.
+serves one request and closes, which is all a Prometheus scraper, a kubelet probe or an
+operator's curl needs.
 
 With a token, everything but the probes (/healthz, /livez, /readyz, /startupz: a kubelet or a
 load balancer sends no credentials) asks for ``Authorization: Bearer <token>`` and answers 401
-with ``WWW-Authenticate`` otherwise; the token is compared in constant time.
+with ``WWW-Authenticate`` otherwise; the token is compared in constant time. Without a token,
+reads are open as before, and a change (POST, PUT, DELETE under /admin: fault flags and runtime
+controls, `observability.admin_routes`) is accepted from a loopback peer only: 403 otherwise.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import logging
 from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 from prometheus_client.exposition import choose_encoder
 
+from observability.admin_http import AdminRequest, Reply, problem
+from observability.settings import is_loopback
+
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from observability.admin_http import AdminRoutes
     from observability.health import HealthRegistry, HealthReport
 
 __all__ = ["AdminServer"]
@@ -33,24 +41,33 @@ _log = logging.getLogger(__name__)
 
 _REASONS = {
     200: "OK",
+    201: "Created",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    409: "Conflict",
     503: "Service Unavailable",
 }
 _MAX_HEADER_BYTES = 16 * 1024
+#: The largest /admin request body: a fault flag is a few hundred bytes.
+MAX_BODY_BYTES = 4 * 1024
+_CHANGES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_ADMIN_PREFIX = "/admin/"
 _READ_TIMEOUT_SECONDS = 5.0
 _TEXT = "text/plain; charset=utf-8"
 #: Open without a token: liveness, readiness and start-up probes carry no credentials.
 PROBE_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/startupz"})
 
 
-class _Reply(NamedTuple):
-    status: int
-    content_type: str
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
+class _Head(NamedTuple):
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+_Reply = Reply
 
 
 def _digest(token: str) -> bytes:
@@ -62,7 +79,8 @@ class AdminServer:
     """Serves the registry's metrics and the health probes on ``host:port``.
 
     ``port=0`` binds an ephemeral port; read it back from `port` after `start`. With ``token``,
-    every path but `PROBE_PATHS` asks for ``Authorization: Bearer <token>``.
+    every path but `PROBE_PATHS` asks for ``Authorization: Bearer <token>``. ``routes`` serves
+    the paths under /admin/ (`observability.admin_routes.ControlRoutes`).
     """
 
     def __init__(
@@ -73,12 +91,14 @@ class AdminServer:
         host: str = "0.0.0.0",
         port: int = 9100,
         token: str | None = None,
+        routes: AdminRoutes | None = None,
     ) -> None:
         self._health = health
         self._registry = registry
         self._host = host
         self._port = port
         self._token_digest = _digest(token) if token else None
+        self._routes = routes
         self._server: asyncio.Server | None = None
 
     @property
@@ -115,8 +135,8 @@ class AdminServer:
         try:
             async with asyncio.timeout(_READ_TIMEOUT_SECONDS):
                 head = await reader.readuntil(b"\r\n\r\n")
-            reply = await self._respond(head)
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                reply = await self._respond(_parse_head(head), reader, _peer(writer))
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             reply = _Reply(400, _TEXT, b"bad request\n")
         except ConnectionError:
             writer.close()
@@ -137,22 +157,19 @@ class AdminServer:
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
 
-    async def _respond(self, head: bytes) -> _Reply:
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3:
+    async def _respond(  # noqa: PLR0911 - one return per kind of path
+        self, head: _Head | None, reader: asyncio.StreamReader, peer: str
+    ) -> _Reply:
+        if head is None:
             return _Reply(400, _TEXT, b"bad request\n")
-        method, target, _ = parts
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        path = target.split("?", 1)[0]
+        method, path, headers = head
         # Before anything else, so a caller without the token learns nothing about the paths.
         if path not in PROBE_PATHS:
             refusal = self._refuse_unauthorized(headers.get("authorization", ""))
             if refusal is not None:
                 return refusal
+        if path.startswith(_ADMIN_PREFIX) and self._routes is not None:
+            return await self._admin(method, path, headers, reader, peer)
         if method not in {"GET", "HEAD"}:
             return _Reply(405, _TEXT, b"method not allowed\n")
         if path == "/metrics":
@@ -167,6 +184,31 @@ class AdminServer:
         if probe is None:
             return _Reply(404, _TEXT, b"not found\n")
         return self._json(await probe())
+
+    async def _admin(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        reader: asyncio.StreamReader,
+        peer: str,
+    ) -> _Reply:
+        assert self._routes is not None
+        if method in _CHANGES and self._token_digest is None and not is_loopback(peer):
+            return problem(
+                403,
+                "without an admin token, changes are accepted from a loopback peer only "
+                "(configure the admin token to change this process from elsewhere)",
+            )
+        if "transfer-encoding" in headers:
+            return problem(400, "body: send it with Content-Length, not chunked", field="#")
+        length = headers.get("content-length", "0")
+        if not length.isdigit():
+            return problem(400, "body: Content-Length is not a number", field="#")
+        if int(length) > MAX_BODY_BYTES:
+            return problem(400, f"body: larger than {MAX_BODY_BYTES} bytes", field="#")
+        body = await reader.readexactly(int(length)) if int(length) else b""
+        return await self._routes.handle(AdminRequest(method, path, body, peer))
 
     def _refuse_unauthorized(self, authorization: str) -> _Reply | None:
         """None when no token is configured or the right one came; the 401 otherwise."""
@@ -191,3 +233,29 @@ class AdminServer:
     @staticmethod
     def _json(report: HealthReport) -> _Reply:
         return _Reply(200 if report.ok else 503, "application/json", orjson.dumps(report.as_dict()))
+
+
+def _parse_head(head: bytes) -> _Head | None:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        return None
+    method, target, _ = parts
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return _Head(method, target.split("?", 1)[0], headers)
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    """The peer's address (``""`` when unknown: then it counts as remote)."""
+    peername = writer.get_extra_info("peername")
+    if not isinstance(peername, tuple) or not peername:
+        return ""
+    address = str(peername[0])
+    with contextlib.suppress(ValueError):
+        mapped = getattr(ipaddress.ip_address(address), "ipv4_mapped", None)
+        if mapped is not None:  # a dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1
+            return str(mapped)
+    return address

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from observability.asgi import DEFAULT_EXCLUDED_PATHS, ObservabilityMiddleware
+from observability.faults_asgi import FaultInjectionMiddleware
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -48,19 +49,29 @@ def instrument_app(
     FastAPI's own OpenTelemetry support, which switches itself on once a global tracer provider
     exists, is turned off for this app: it would add a second SERVER span and four operation
     spans per request at about three times the cost (docs/benchmarks/observability.md).
+
+    Inside it, `FaultInjectionMiddleware` applies the process's fault flags
+    (``telemetry.faults``) to the app's routes; with no flag set it costs one truth test.
     """
     if app.middleware_stack is not None:
         raise RuntimeError("instrument_app must be called before the app starts serving")
     _disable_native_telemetry(app)
     enabled = telemetry.settings.access_log if access_log is None else access_log
     build_stack = app.build_middleware_stack
+    excluded = frozenset(excluded_paths)
 
     def build_observed_stack() -> ASGIApp:
-        return ObservabilityMiddleware(
+        faulted = FaultInjectionMiddleware(
             build_stack(),
+            faults=telemetry.faults,
+            routes=lambda: app.router.routes,
+            excluded_paths=excluded,
+        )
+        return ObservabilityMiddleware(
+            faulted,
             tracer=telemetry.tracer("observability.asgi"),
             duration=telemetry.metrics.http_server_duration,
-            excluded_paths=frozenset(excluded_paths),
+            excluded_paths=excluded,
             access_log=telemetry.access_log if enabled else False,
             redactor=telemetry.redactor,
         )

@@ -5,6 +5,11 @@ false (so /readyz and gRPC health answer NOT_SERVING at once), waits the optiona
 for load balancers to notice, then runs the registered drain steps *in registration order*, each
 bounded by what is left of the grace period, and finally the flush steps. A second signal during
 the drain is ignored rather than killing the process mid-flush.
+
+It owns SIGHUP too, the conventional "re-read your configuration": the callbacks registered
+with `on_reload` run, in order, each time it arrives (`Telemetry` registers
+`observability.runtime_controls.RuntimeControls.reload`). Without a handler SIGHUP would
+terminate the process.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["DrainStep", "ShutdownCoordinator"]
 
 _log = logging.getLogger(__name__)
+
+ReloadCallback = Callable[[], object]
+"""Called on SIGHUP; reports its own outcome (an exception is logged and the next runs)."""
 
 DrainCallback = Callable[[float], Awaitable[object]]
 """Called with the seconds left in the grace period; should stop new work, then finish old."""
@@ -53,6 +61,7 @@ class ShutdownCoordinator:
         self._flush_steps: list[DrainStep] = []
         self._requested = asyncio.Event()
         self._shutdown_task: asyncio.Task[None] | None = None
+        self._reload_steps: list[tuple[str, ReloadCallback]] = []
         self._installed: list[signal.Signals] = []
 
     @property
@@ -67,14 +76,33 @@ class ShutdownCoordinator:
         """Add a step that runs after every drain step (telemetry flush goes here)."""
         self._flush_steps.append(DrainStep(name, callback))
 
+    def on_reload(self, name: str, callback: ReloadCallback) -> None:
+        """Add a step that runs on every SIGHUP (or `reload`), e.g. re-reading settings."""
+        self._reload_steps.append((name, callback))
+
     def install_signal_handlers(
-        self, *, signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
+        self,
+        *,
+        signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT),
+        reload_signals: tuple[signal.Signals, ...] = (signal.SIGHUP,),
     ) -> None:
-        """Route the signals to `request_shutdown` in the running loop."""
+        """Route ``signals`` to `request_shutdown` and ``reload_signals`` to `reload`."""
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.add_signal_handler(sig, self.request_shutdown, sig.name)
             self._installed.append(sig)
+        for sig in reload_signals:
+            loop.add_signal_handler(sig, self.reload, sig.name)
+            self._installed.append(sig)
+
+    def reload(self, reason: str = "requested") -> None:
+        """Run every reload step now, in registration order."""
+        _log.info("reload requested", extra={"reload.reason": reason})
+        for name, callback in self._reload_steps:
+            try:
+                callback()
+            except Exception:
+                _log.exception("reload step failed", extra={"reload.step": name})
 
     def remove_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,6 +10,11 @@ With ``environment`` set to ``production`` (or ``prod``) the settings refuse to 
 anything is left at a development default (`ObservabilitySettings.production_refusals`, which a
 service extends), naming every offending variable at once; `load_settings` turns that, and any
 other invalid value, into a short message on stderr and exit status 2.
+
+With ``<PREFIX>ENV_FILE`` naming a dotenv file (``USER_ENV_FILE=/etc/threadline/user.env``),
+its lines are settings too, and they win over the same variables in the environment: the file
+is the one place a *running* process's settings can be changed, and SIGHUP re-reads it
+(`observability.runtime_controls`).
 """
 
 from __future__ import annotations
@@ -30,9 +35,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-__all__ = ["PRODUCTION_ENVIRONMENTS", "ObservabilitySettings", "describe_errors", "load_settings"]
+__all__ = [
+    "LOG_LEVELS",
+    "PRODUCTION_ENVIRONMENTS",
+    "ObservabilitySettings",
+    "describe_errors",
+    "load_settings",
+]
 
 #: Values of ``environment`` under which development defaults are refused.
 PRODUCTION_ENVIRONMENTS: Final = frozenset({"production", "prod"})
@@ -46,6 +63,8 @@ SamplerName = Literal[
     "parentbased_traceidratio",
 ]
 ExporterName = Literal["otlp", "console", "none"]
+#: The levels ``log_level`` (and PUT /admin/log-level) accept.
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _otel(name: str, field: str) -> AliasChoices:
@@ -129,6 +148,10 @@ class ObservabilitySettings(BaseSettings):
     # service's log line. It costs CPU on every sampled request: see docs/benchmarks.
     access_log: bool = True
 
+    # Fault flags (observability.faults): on, except in production, where only this turns them
+    # on. Read at start-up only.
+    faults_enabled: bool | None = None
+
     # Metrics and the admin server
     metrics_enabled: bool = True
     admin_enabled: bool = True
@@ -141,6 +164,10 @@ class ObservabilitySettings(BaseSettings):
     admin_token_file: Path | None = None
     health_check_timeout_seconds: float = Field(default=1.0, gt=0)
     health_cache_seconds: float = Field(default=1.0, ge=0)
+
+    # A dotenv file whose values win over the environment's; SIGHUP re-reads it. The settings
+    # sources read it (`settings_customise_sources`); the field is here to be shown and checked.
+    env_file: Path | None = None
 
     # Lifecycle
     shutdown_grace_seconds: float = Field(default=20.0, gt=0)
@@ -177,6 +204,36 @@ class ObservabilitySettings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("env_file")
+    @classmethod
+    def _readable_env_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The env file named by ``<PREFIX>ENV_FILE``, when set, ahead of the environment."""
+        env_file = os.environ.get(cls.env_name("env_file"), "").strip()
+        if not env_file:
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        from_file = DotEnvSettingsSource(settings_cls, env_file=env_file)
+        return init_settings, from_file, env_settings, file_secret_settings
 
     @model_validator(mode="after")
     def _fill_service_name(self) -> ObservabilitySettings:
@@ -220,6 +277,13 @@ class ObservabilitySettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment.strip().lower() in PRODUCTION_ENVIRONMENTS
+
+    @property
+    def fault_injection_allowed(self) -> bool:
+        """``faults_enabled`` when set; otherwise on everywhere but in production."""
+        if self.faults_enabled is not None:
+            return self.faults_enabled
+        return not self.is_production
 
     @classmethod
     def env_name(cls, field: str) -> str:

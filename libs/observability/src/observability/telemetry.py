@@ -14,12 +14,16 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 
 from observability.access_log import AccessLog
 from observability.admin import AdminServer
+from observability.admin_routes import ControlRoutes
+from observability.faults import FaultRegistry
 from observability.garbage_collector import GcPauses, freeze_startup_heap
 from observability.health import HealthRegistry
 from observability.lifecycle import ShutdownCoordinator
 from observability.logging import configure_logging
 from observability.metrics import Metrics
 from observability.redaction import Redactor
+from observability.runtime_controls import RuntimeControls
+from observability.sampling import AdjustableRatioSampler
 from observability.settings import ObservabilitySettings
 from observability.tracing import build_resource, build_tracer_provider
 
@@ -65,6 +69,7 @@ class Telemetry:
         redactor: Redactor | None = None,
         export_processors: Sequence[ExportProcessor] = (),
         gc_pauses: GcPauses | None = None,
+        ratio_sampler: AdjustableRatioSampler | None = None,
     ) -> None:
         self.settings = settings
         self._tracer_provider = tracer_provider
@@ -80,12 +85,28 @@ class Telemetry:
             drain_delay_seconds=settings.shutdown_drain_delay_seconds,
             flush_seconds=settings.telemetry_flush_timeout_seconds,
         )
+        #: Fault flags the HTTP middleware and the gRPC interceptor apply (observability.faults).
+        self.faults = FaultRegistry(
+            enabled=settings.fault_injection_allowed,
+            disabled_reason=(
+                f"fault injection is off in {settings.environment} "
+                f"({settings.env_name('faults_enabled')}=true turns it on)"
+            ),
+            metrics=metrics,
+        )
+        #: Log level and sampling ratio, changed at run time (observability.runtime_controls).
+        self.runtime = RuntimeControls(
+            settings=settings,
+            ratio_sampler=ratio_sampler or AdjustableRatioSampler(settings.traces_sampler_ratio),
+        )
+        self.lifecycle.on_reload("settings", self.runtime.reload)
         self.admin = AdminServer(
             health=health,
             registry=metrics.registry if settings.metrics_enabled else None,
             host=settings.admin_host,
             port=settings.admin_port,
             token=settings.admin_token.get_secret_value() if settings.admin_token else None,
+            routes=ControlRoutes(faults=self.faults, runtime=self.runtime),
         )
         self._log_handlers = log_handlers
         self._export_processors = tuple(export_processors)
@@ -116,7 +137,7 @@ class Telemetry:
         self.health.mark_started()
 
     async def start(self) -> None:
-        """Start the admin server (when enabled) and take over SIGTERM/SIGINT."""
+        """Start the admin server (when enabled) and take over SIGTERM/SIGINT and SIGHUP."""
         if self.settings.admin_enabled:
             await self.admin.start()
         self.lifecycle.install_signal_handlers()
@@ -203,10 +224,11 @@ def setup(
     logger_provider: LoggerProvider | None = None
     otlp_spans: EncodingBatchSpanProcessor | None = None
     otlp_logs: EncodingBatchLogRecordProcessor | None = None
+    ratio_sampler = AdjustableRatioSampler(settings.traces_sampler_ratio)
     if not settings.sdk_disabled:
         resource = build_resource(settings)
         tracer_provider, otlp_spans = build_tracer_provider(
-            settings, resource, span_exporter=span_exporter
+            settings, resource, span_exporter=span_exporter, ratio=ratio_sampler
         )
         logger_provider, otlp_logs = _build_logger_provider(settings, resource, log_exporter)
     if set_global and tracer_provider is not None:
@@ -253,6 +275,7 @@ def setup(
         redactor=redactor,
         export_processors=[p for p in (otlp_spans, otlp_logs) if p is not None],
         gc_pauses=gc_pauses,
+        ratio_sampler=ratio_sampler,
     )
 
 

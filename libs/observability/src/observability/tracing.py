@@ -13,13 +13,9 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import (
-    ALWAYS_OFF,
-    ALWAYS_ON,
-    ParentBased,
-    Sampler,
-    TraceIdRatioBased,
-)
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
+
+from observability.sampling import AdjustableRatioSampler
 
 if TYPE_CHECKING:
     from observability.otlp_batch import EncodingBatchSpanProcessor
@@ -31,7 +27,11 @@ __all__ = [
     "build_tracer_provider",
     "drops_children_of_unsampled",
     "in_unsampled_trace",
+    "samples_by_ratio",
 ]
+
+#: The samplers ``OTEL_TRACES_SAMPLER_ARG`` (the ratio) means something to.
+_RATIO_SAMPLERS = frozenset({"traceidratio", "parentbased_traceidratio"})
 
 
 def build_resource(settings: ObservabilitySettings) -> Resource:
@@ -48,9 +48,20 @@ def build_resource(settings: ObservabilitySettings) -> Resource:
     return Resource.create(attributes)
 
 
-def build_sampler(settings: ObservabilitySettings) -> Sampler:
-    """Map ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` onto an SDK sampler."""
-    ratio = TraceIdRatioBased(settings.traces_sampler_ratio)
+def samples_by_ratio(settings: ObservabilitySettings) -> bool:
+    """Whether the configured sampler uses the ratio (so changing it at run time counts)."""
+    return settings.traces_sampler in _RATIO_SAMPLERS
+
+
+def build_sampler(
+    settings: ObservabilitySettings, ratio: AdjustableRatioSampler | None = None
+) -> Sampler:
+    """Map ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` onto an SDK sampler.
+
+    The ratio samplers decide through ``ratio`` (built from the settings when omitted), whose
+    ratio `observability.runtime_controls` may change while the process runs.
+    """
+    ratio = ratio or AdjustableRatioSampler(settings.traces_sampler_ratio)
     samplers: dict[str, Sampler] = {
         "always_on": ALWAYS_ON,
         "always_off": ALWAYS_OFF,
@@ -67,13 +78,14 @@ def build_tracer_provider(
     resource: Resource,
     *,
     span_exporter: SpanExporter | None = None,
+    ratio: AdjustableRatioSampler | None = None,
 ) -> tuple[TracerProvider, EncodingBatchSpanProcessor | None]:
     """A provider exporting in batches over OTLP, or synchronously to an injected test exporter.
 
     Also returns the OTLP batch processor, when there is one (`Telemetry` stops its exporter
     if the final flush runs out of time).
     """
-    provider = TracerProvider(resource=resource, sampler=build_sampler(settings))
+    provider = TracerProvider(resource=resource, sampler=build_sampler(settings, ratio))
     if span_exporter is not None:
         # Tests read spans right after the request: export synchronously.
         provider.add_span_processor(SimpleSpanProcessor(span_exporter))

@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 from observability import escaped
 from observability.access_log import AccessLog, access_log_of
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
+from observability.grpc.faults import FaultInjectionInterceptor
 from observability.propagation import propagation_fields
 from observability.redaction import Redactor
 from observability.span_errors import record_exception
@@ -92,7 +93,11 @@ def server_interceptors(
     excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
     access_log: bool | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
-    """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first."""
+    """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first.
+
+    Tracing and RED first, then the fault flags (`observability.grpc.faults`), so a faulted
+    call is traced and measured like any other.
+    """
     enabled = telemetry.settings.access_log if access_log is None else access_log
     return [
         ObservabilityServerInterceptor(
@@ -101,7 +106,8 @@ def server_interceptors(
             excluded_services=excluded_services,
             access_log=telemetry.access_log if enabled else False,
             redactor=telemetry.redactor,
-        )
+        ),
+        FaultInjectionInterceptor(telemetry.faults, excluded_services=excluded_services),
     ]
 
 
