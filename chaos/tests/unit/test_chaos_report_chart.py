@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
 from threadline_chaos.record import TimeWindow, utc_from_epoch
-from threadline_chaos.report.chart import FAULT_LABEL, build_figure, write_chart
+from threadline_chaos.report.chart import FAULT_LABEL, build_figure, with_gaps, write_chart
 from threadline_chaos.report.chart_data import ChartData, merged, panels
 from threadline_chaos.report.prometheus_range import RangeQueryError, parse_matrix
 
@@ -28,9 +29,9 @@ def chart_data() -> ChartData:
     rate = merged(parse_matrix(PAYLOADS["request_rate"]))
     errors = merged(parse_matrix(PAYLOADS["error_ratio"]))
     return {
-        "Request rate": {"order": rate},
+        "Request rate (requests/s)": {"order": rate},
         "Error ratio (availability SLI)": {"order": errors},
-        "p99 latency": {"order": [(at, value / 100) for at, value in rate]},
+        "p99 latency (s)": {"order": [(at, value / 100) for at, value in rate]},
     }
 
 
@@ -47,12 +48,23 @@ def fault_patches(ax: Axes) -> list[Rectangle]:
     ]
 
 
-def test_the_stored_answer_parses_to_its_points_without_nan() -> None:
+def test_the_stored_answer_parses_to_its_points_keeping_nan() -> None:
     (series,) = parse_matrix(PAYLOADS["error_ratio"])
 
-    assert len(series.points) == 60  # 61 samples, the first NaN (no traffic yet)
-    assert series.points[0][0] == START + timedelta(seconds=3)
-    assert max(value for _, value in series.points) == 0.35
+    assert len(series.points) == 61
+    assert series.points[0][0] == START
+    assert math.isnan(series.points[0][1])  # no traffic yet: the line starts later
+    assert max(value for _, value in series.points[1:]) == 0.35
+
+
+def test_a_missing_stretch_breaks_the_line() -> None:
+    points = [(START + timedelta(seconds=s), 1.0) for s in (0, 3, 6, 30, 33)]
+
+    broken = with_gaps(points)
+
+    assert [round((at - START).total_seconds()) for at, _ in broken] == [0, 3, 6, 9, 30, 33]
+    assert math.isnan(broken[3][1])
+    assert with_gaps(points[:3]) == points[:3]
 
 
 def test_the_chart_is_a_png_file(tmp_path: Path) -> None:

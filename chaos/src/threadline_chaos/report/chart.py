@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +25,7 @@ def build_figure(
     for ax, (title, lines) in zip(axes, data.items(), strict=False):
         for label, points in lines.items():
             if points:
-                times, values = zip(*points, strict=True)
+                times, values = zip(*with_gaps(points), strict=True)
                 ax.plot(times, values, label=label, linewidth=1.2)
         if fault_window is not None:
             ax.axvspan(
@@ -40,6 +42,20 @@ def build_figure(
             ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("time (UTC)")
     return figure
+
+
+def with_gaps(points: list[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
+    """The points with a NaN wherever samples are missing (the series was absent), so the line
+    breaks there; a gap is more than twice the usual spacing."""
+    if len(points) < 3:
+        return points
+    spacing = min(b[0] - a[0] for a, b in itertools.pairwise(points))
+    broken = [points[0]]
+    for previous, point in itertools.pairwise(points):
+        if point[0] - previous[0] > 2 * spacing:
+            broken.append((previous[0] + spacing, math.nan))
+        broken.append(point)
+    return broken
 
 
 def write_chart(

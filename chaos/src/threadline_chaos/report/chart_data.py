@@ -24,8 +24,7 @@ MAX_POINTS = 300
 
 @dataclass(frozen=True)
 class Panel:
-    title: str
-    unit: str
+    title: str  # with its unit
     queries: dict[str, str]  # line label -> PromQL
 
 
@@ -33,8 +32,7 @@ def panels() -> tuple[Panel, ...]:
     """Request rate, error ratio and p99 latency, one line per service."""
     return (
         Panel(
-            "Request rate",
-            "requests/s",
+            "Request rate (requests/s)",
             {
                 service: f"sum(rate({_series(service, '_count')}[{WINDOW}]))"
                 for service in _DURATION_SERIES
@@ -42,15 +40,13 @@ def panels() -> tuple[Panel, ...]:
         ),
         Panel(
             "Error ratio (availability SLI)",
-            "ratio",
             {
                 service: sli_error_ratio_expr(service, "availability", WINDOW)
                 for service in _DURATION_SERIES
             },
         ),
         Panel(
-            "p99 latency",
-            "seconds",
+            "p99 latency (s)",
             {
                 service: (
                     f"histogram_quantile(0.99, sum by (le) "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,11 @@ class RangeQueryError(Exception):
 
 @dataclass(frozen=True)
 class Series:
-    """One series of a range query: its labels and its (time, value) points, NaN dropped."""
+    """One series of a range query: its labels and its (time, value) points.
+
+    NaN stays where the expression had no value (a p99 with no traffic): the chart breaks its
+    line there instead of drawing one across the silence.
+    """
 
     labels: dict[str, str]
     points: list[tuple[datetime, float]]
@@ -37,11 +40,7 @@ def parse_matrix(body: Any) -> list[Series]:
     return [
         Series(
             labels=dict(item["metric"]),
-            points=[
-                (utc_from_epoch(float(at)), float(value))
-                for at, value in item["values"]
-                if not math.isnan(float(value))
-            ],
+            points=[(utc_from_epoch(float(at)), float(value)) for at, value in item["values"]],
         )
         for item in data["result"]
     ]
