@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from order_service.domain.orders import Order
+from order_service.domain.orders import Order
 
 
 @dataclass(frozen=True, slots=True)

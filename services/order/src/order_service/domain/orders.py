@@ -1,13 +1,15 @@
-"""The order entity: lines priced from the catalog, a total, created or cancelled."""
+"""The order entity: lines priced from the catalog, a total, created or cancelled.
+
+How an order changes, and the event that announces each change, is in lifecycle.py.
+"""
 
 from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from order_service.domain.events import OrderCancelled, OrderCreated
 from order_service.domain.money import Money
 
 
@@ -53,35 +55,3 @@ class Order:
         for amount in rest:
             first = first.plus(amount)
         return first
-
-    @classmethod
-    def place(
-        cls,
-        *,
-        order_id: uuid.UUID,
-        user_id: uuid.UUID,
-        lines: tuple[OrderLine, ...],
-        idempotency_key: str,
-        request_fingerprint: str,
-        now: datetime,
-        event_id: uuid.UUID,
-    ) -> tuple[Order, OrderCreated]:
-        """A new order and the event that announces it."""
-        order = cls(
-            id=order_id,
-            user_id=user_id,
-            status=OrderStatus.CREATED,
-            lines=lines,
-            idempotency_key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            created_at=now,
-            updated_at=now,
-        )
-        return order, OrderCreated(event_id=event_id, occurred_at=now, order=order)
-
-    def cancel(self, *, now: datetime, event_id: uuid.UUID) -> tuple[Order, OrderCancelled | None]:
-        """The cancelled order and its event; cancelling twice changes nothing and says nothing."""
-        if self.status is OrderStatus.CANCELLED:
-            return self, None
-        cancelled = replace(self, status=OrderStatus.CANCELLED, updated_at=now)
-        return cancelled, OrderCancelled(event_id=event_id, occurred_at=now, order=cancelled)

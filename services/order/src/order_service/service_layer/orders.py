@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from order_service.domain import lifecycle
 from order_service.domain.access import Caller
 from order_service.domain.errors import (
     FieldViolation,
@@ -84,7 +85,7 @@ async def create_order(
         raise InvalidRequestError(
             [FieldViolation("lines", "all products of an order must share one currency")]
         )
-    order, created = Order.place(
+    order, created = lifecycle.place_order(
         order_id=new_id(),
         user_id=caller.user_id,
         lines=lines,
@@ -168,7 +169,7 @@ async def cancel_order(
         order = await uow.orders.get_for_update(user_id=caller.user_id, order_id=parsed)
         if order is None:
             raise OrderNotFoundError(order_id)
-        cancelled, event = order.cancel(now=clock(), event_id=new_id())
+        cancelled, event = lifecycle.cancel_order(order, now=clock(), event_id=new_id())
         if event is None:
             return CancelledOrder(order=order, changed=False)
         await uow.orders.update_status(cancelled)
