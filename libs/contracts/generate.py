@@ -1,11 +1,12 @@
-"""Generate threadline_contracts from services/order/proto (what `make proto` runs).
+"""Generate threadline_contracts from every services/*/proto (what `make proto` runs).
 
     python libs/contracts/generate.py            # rewrite src/threadline_contracts
     python libs/contracts/generate.py --out DIR  # write elsewhere (the freshness test)
 
 protoc names Python modules after the proto file paths (`order/v1/order.proto` ->
 `order.v1.order_pb2`); the imports between generated modules are rewritten to live under
-`threadline_contracts`, so the packages `order` and `events` never become top-level names.
+`threadline_contracts`, so the packages (`order`, `events`, a generated service's own) never
+become top-level names. Each service's proto directory is compiled on its own.
 """
 
 from __future__ import annotations
@@ -20,16 +21,22 @@ from pathlib import Path
 from grpc_tools import protoc
 
 HERE = Path(__file__).resolve().parent
-PROTO_ROOT = HERE.parents[1] / "services" / "order" / "proto"
+SERVICES = HERE.parents[1] / "services"
 PACKAGE = "threadline_contracts"
 DEFAULT_OUT = HERE / "src" / PACKAGE
+
+
+def _proto_roots() -> list[Path]:
+    return sorted(path for path in SERVICES.glob("*/proto") if path.is_dir())
+
+
+def _protos(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*.proto"))
+
+
 # Generated top-level directories (from the proto paths) that become subpackages.
-TOP_LEVEL = ("order", "events")
+TOP_LEVEL = tuple(sorted({Path(p).parts[0] for r in _proto_roots() for p in _protos(r)}))
 _IMPORT = re.compile(rf"\b(?<![\w.])((?:{'|'.join(TOP_LEVEL)})\.v\d+)(?=[. ])")
-
-
-def _protos() -> list[str]:
-    return sorted(str(path.relative_to(PROTO_ROOT)) for path in PROTO_ROOT.rglob("*.proto"))
 
 
 def _plugins() -> list[str]:
@@ -54,21 +61,22 @@ def generate(out: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch)
         well_known = Path(protoc.__file__).parent / "_proto"
-        code = protoc.main(
-            [
-                "grpc_tools.protoc",
-                f"-I{PROTO_ROOT}",
-                f"-I{well_known}",
-                *_plugins(),
-                f"--python_out={raw}",
-                f"--grpc_python_out={raw}",
-                f"--mypy_out={raw}",
-                f"--mypy_grpc_out={raw}",
-                *_protos(),
-            ]
-        )
-        if code != 0:
-            raise SystemExit(f"protoc failed with exit code {code}")
+        for root in _proto_roots():
+            code = protoc.main(
+                [
+                    "grpc_tools.protoc",
+                    f"-I{root}",
+                    f"-I{well_known}",
+                    *_plugins(),
+                    f"--python_out={raw}",
+                    f"--grpc_python_out={raw}",
+                    f"--mypy_out={raw}",
+                    f"--mypy_grpc_out={raw}",
+                    *_protos(root),
+                ]
+            )
+            if code != 0:
+                raise SystemExit(f"protoc failed with exit code {code} on {root}")
         for top in TOP_LEVEL:
             shutil.rmtree(out / top, ignore_errors=True)
         for source in sorted(raw.rglob("*.py*")):
@@ -87,7 +95,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     generate(args.out)
-    print(f"generated {', '.join(_protos())} into {args.out}", file=sys.stderr)
+    protos = [proto for root in _proto_roots() for proto in _protos(root)]
+    print(f"generated {', '.join(protos)} into {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

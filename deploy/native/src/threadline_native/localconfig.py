@@ -14,6 +14,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from threadline_native.paths import find_project_root
+from threadline_native.scaffold.registry import load_registry
+
 # Compose service names that appear as `<name>:<port>` in the backends' config files.
 SERVICE_HOSTS = (
     "otel-collector",
@@ -31,6 +34,8 @@ SERVICE_HOSTS = (
     "kafka",
     "postgres",
     "redis",
+    # Services made by `make new-service`, scraped by Prometheus as `<name>:<admin port>`.
+    *(entry.name for entry in load_registry(find_project_root()).generated()),
 )
 
 # Backends of the compose stack that never run natively: AGPL, so nothing here builds them.

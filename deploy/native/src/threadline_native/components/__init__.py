@@ -5,6 +5,7 @@ from __future__ import annotations
 from threadline_native.component import Component
 from threadline_native.components.alert_recorder import AlertRecorder
 from threadline_native.components.alertmanager import Alertmanager
+from threadline_native.components.generated import generated_services
 from threadline_native.components.jaeger import Jaeger
 from threadline_native.components.kafka import Kafka
 from threadline_native.components.order import OrderService
@@ -34,4 +35,6 @@ ALL: tuple[type[Component], ...] = (
     # The user service before the order service, which calls it to check users.
     UserService,
     OrderService,
+    # Services made by `make new-service` (deploy/services.yaml), after the two they may call.
+    *generated_services(),
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from threadline_native.verify import (
     dashboards,
+    generated,
     journeys,
     links,
     logs,
@@ -108,6 +109,7 @@ def run_journeys(endpoints: Endpoints) -> tuple[list[Result], list[Journey]]:
     try:
         done, account = journeys.user_journeys(endpoints)
         done.append(journeys.order_journey(endpoints, account))
+        done += generated.journeys()
     except (JourneyError, HttpError) as error:
         return [Result.judged("journey answered", "user, order", False, str(error))], []
     done.append(refusals.unknown_product_order(endpoints, account))
@@ -123,7 +125,7 @@ def journey_checks(plan: Plan, done: list[Journey]) -> list[Result]:
     """Each journey's trace and logs, then the metric links all of them feed."""
     results = [row for journey in done for row in _trace_and_logs(plan, journey)]
     ours, since = {j.trace_id for j in done}, min(j.started_at for j in done)
-    for name, selector in LATENCY_HISTOGRAMS:
+    for name, selector in (*LATENCY_HISTOGRAMS, *generated.latency_histograms()):
         results.append(
             metrics.exemplars_resolve(
                 plan.endpoints,
@@ -134,7 +136,8 @@ def journey_checks(plan: Plan, done: list[Journey]) -> list[Result]:
                 timeout=plan.timeout,
             )
         )
-    results += [metrics.span_metrics(plan.endpoints, s, plan.timeout) for s in ("user", "order")]
+    services = ("user", "order", *(e.name for e in generated.generated_entries()))
+    results += [metrics.span_metrics(plan.endpoints, s, plan.timeout) for s in services]
     results.append(
         metrics.service_graph_edge(plan.endpoints, plan.mode, "order", "user", plan.timeout)
     )

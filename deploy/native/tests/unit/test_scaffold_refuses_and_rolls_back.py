@@ -1,0 +1,120 @@
+"""new-service refuses bad input with one line before writing anything, and a failure half-way
+leaves the tree exactly as it was (checked on a small copy of the files it touches)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from threadline_native.paths import find_project_root
+from threadline_native.scaffold import operations, render
+from threadline_native.scaffold.registrations import REGISTRATIONS
+from threadline_native.scaffold.registry import load_registry
+from threadline_native.scaffold.spec import SpecError, make_spec
+
+# What new-service reads or edits, copied so the test never touches the real tree.
+TOUCHED = (
+    "deploy/services.yaml",
+    "templates/service",
+    "libs/contracts/generate.py",
+    *(str(r.path) for r in REGISTRATIONS),
+)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = find_project_root()
+    for name in TOUCHED:
+        source, target = root / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    (tmp_path / "services" / "user").mkdir(parents=True)
+    (tmp_path / "uv.lock").write_text("lock\n")
+    return tmp_path
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"name": "Payment", "kind": "http"}, "invalid service name 'Payment'"),
+        ({"name": "pay-ment", "kind": "http"}, "invalid service name"),
+        ({"name": "9lives", "kind": "http"}, "invalid service name"),
+        ({"name": "class", "kind": "http"}, "reserved word"),
+        ({"name": "order", "kind": "grpc"}, "reserved word"),
+        ({"name": "test", "kind": "grpc"}, "reserved word"),
+        ({"name": "lib", "kind": "grpc"}, "reserved word"),
+        ({"name": "payment", "kind": "soap"}, "unknown kind 'soap'"),
+        ({"name": "payment", "kind": "http", "port": 8000}, "port 8000 clashes"),
+        ({"name": "payment", "kind": "http", "admin_port": 9103}, "admin port 9103 clashes"),
+        ({"name": "payment", "kind": "http", "port": 5432}, "port 5432 clashes"),
+        ({"name": "payment", "kind": "http", "port": 26000}, "clashes"),
+        ({"name": "payment", "kind": "http", "port": 80}, "outside 1024-65535"),
+    ],
+)
+def test_bad_input_is_one_line_and_nothing_is_written(
+    tree: Path, arguments: dict[str, object], message: str
+) -> None:
+    before = snapshot(tree)
+    with pytest.raises(SpecError) as refused:
+        operations.new_service(tree, **arguments)  # type: ignore[arg-type]
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert snapshot(tree) == before
+
+
+def test_a_port_in_use_on_the_machine_is_refused(tree: Path, held_port: int) -> None:
+    with pytest.raises(SpecError, match=f"port {held_port} is in use"):
+        make_spec(tree, load_registry(tree), name="payment", kind="http", port=held_port)
+
+
+def test_an_existing_service_is_refused(tree: Path) -> None:
+    (tree / "services" / "payment").mkdir()
+    with pytest.raises(SpecError, match="exists already"):
+        operations.new_service(tree, name="payment", kind="http")
+
+
+def test_free_ports_are_chosen_past_every_taken_one(tree: Path) -> None:
+    spec = make_spec(tree, load_registry(tree), name="payment", kind="grpc")
+    assert spec.port >= 50052
+    assert spec.admin_port >= 9111
+    assert spec.port not in set(load_registry(tree).ports())
+
+
+def test_a_failure_half_way_leaves_the_tree_as_it_was(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(tree)
+
+    def lock_fails(*_: object) -> None:
+        raise RuntimeError("uv lock failed (injected)")
+
+    # The last step, after the files were moved in and every registration was made.
+    monkeypatch.setattr(render, "lock", lock_fails)
+    monkeypatch.setattr(render, "generate_contracts", lambda *_: None)
+    with pytest.raises(RuntimeError, match="injected"):
+        operations.new_service(tree, name="payment", kind="http")
+    assert snapshot(tree) == before
+    assert not (tree / "services" / "payment").exists()

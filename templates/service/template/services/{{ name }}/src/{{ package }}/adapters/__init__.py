@@ -1,0 +1,1 @@
+"""Tables, repository, unit of work and migrations on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Entities, value objects and errors: plain Python, no framework."""

@@ -1,0 +1,1 @@
+"""Use cases: keyword-only async functions over the ports."""
