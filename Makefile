@@ -112,8 +112,16 @@ bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1);
 bench-floor: setup ## The same steps against the bare frameworks, stack down: what is left for the services; docs/benchmarks/floor.md
 	@$(RUN) python -m threadline_loadtests floor $(BENCH_ARGS)
 
+.PHONY: new-service
+new-service: setup ## New service from templates/service, registered everywhere: NAME=payment KIND=http|grpc (PORT=, ADMIN_PORT= optional)
+	@$(RUN) python -m threadline_native.scaffold new "$(NAME)" --kind "$(KIND)" $(if $(PORT),--port $(PORT)) $(if $(ADMIN_PORT),--admin-port $(ADMIN_PORT))
+
+.PHONY: remove-service
+remove-service: setup ## Undo `make new-service` for NAME: its files and every registration, byte for byte
+	@$(RUN) python -m threadline_native.scaffold remove "$(NAME)"
+
 .PHONY: proto
-proto: ## Regenerate libs/contracts from services/order/proto (grpcio-tools + mypy-protobuf, locked)
+proto: ## Regenerate libs/contracts from every services/*/proto (grpcio-tools + mypy-protobuf, locked)
 	@$(RUN) python libs/contracts/generate.py
 
 .PHONY: bench-order
