@@ -48,6 +48,8 @@ ALL_TARGETS: Final = "*"
 #: The longest a flag may live: a drill that forgets its rollback is over in 15 minutes.
 MAX_TTL_SECONDS: Final = 900
 _HTTP_TARGET = re.compile(r"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[!-~]*")
+# Starlette's convertor suffix in a template: "{user_id:uuid}" names the same route as "{user_id}".
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 _GRPC_TARGET = re.compile(r"/[A-Za-z_][\w.]*/[A-Za-z_]\w*")
 _MAX_TARGET_LENGTH = 200
 _MAX_LATENCY_MS = 60_000
@@ -66,8 +68,17 @@ class FaultInjectionDisabledError(RuntimeError):
     """Fault injection is off in this process (production without the explicit setting)."""
 
 
+def route_key(template: str) -> str:
+    """A template without convertors: ``/v1/users/{user_id:uuid}`` -> ``/v1/users/{user_id}``."""
+    return _CONVERTOR.sub(r"{\1}", template)
+
+
 def validate_target(target: str) -> str:
-    """``target`` when it is ``*``, ``METHOD /route/template`` or ``/package.Service/Method``."""
+    """``target`` when it is ``*``, ``METHOD /route/template`` or ``/package.Service/Method``.
+
+    Convertors in a template are dropped (`route_key`): the flag names the route either way.
+    """
+    target = route_key(target)
     if len(target) > _MAX_TARGET_LENGTH:
         raise InvalidFaultError("target", f"longer than {_MAX_TARGET_LENGTH} characters")
     if target == ALL_TARGETS or _HTTP_TARGET.fullmatch(target) or _GRPC_TARGET.fullmatch(target):
@@ -163,7 +174,7 @@ class FaultRegistry:
         """Set (or replace) the flag of ``target``; it is removed after ``ttl_seconds``."""
         if not self.enabled:
             raise FaultInjectionDisabledError(self.disabled_reason)
-        validate_target(target)
+        target = validate_target(target)
         if not 0.0 <= error_ratio <= 1.0:
             raise InvalidFaultError("error_ratio", "must be a number from 0 to 1")
         if not 0 <= latency_ms <= _MAX_LATENCY_MS:

@@ -2,7 +2,8 @@
 
 `observability.fastapi.instrument_app` puts it just inside the tracing middleware, so a
 faulted request still has its SERVER span (marked ``fault.injected``), its RED observation and
-its access line. The flag's target is ``METHOD /route/template``; the template is found by
+its access line. The flag's target is ``METHOD /route/template`` (convertors left out:
+``{user_id}`` for ``{user_id:uuid}``); the template is found by
 asking the app's routes which one matches, as Starlette's router would, and only while a flag
 is set: with none, a request pays one truth test.
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 from starlette.routing import Match
 
+from observability.faults import route_key
 from observability.metrics import http_method_label
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ class FaultInjectionMiddleware:
             await self.app(scope, receive, send)
             return
         route = self._match(scope)
-        template = getattr(route, "path", None) or scope["path"]
+        template = route_key(getattr(route, "path", None) or scope["path"])
         injection = self._faults.injection(f"{http_method_label(scope['method'])} {template}")
         if injection is None:
             await self.app(scope, receive, send)

@@ -210,3 +210,12 @@ async def test_a_flag_expires_on_its_timer_without_any_request() -> None:
     await asyncio.sleep(1.1)
 
     assert not registry.any_set
+
+
+def test_a_template_names_its_route_with_or_without_convertors() -> None:
+    registry = _registry(FakeClock())
+    fault = _set(registry, target="GET /v1/users/{user_id:uuid}")
+
+    assert validate_target("GET /v1/users/{user_id:uuid}") == "GET /v1/users/{user_id}"
+    assert fault.target == "GET /v1/users/{user_id}"
+    assert registry.injection("GET /v1/users/{user_id}") is not None

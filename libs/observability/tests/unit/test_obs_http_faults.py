@@ -20,7 +20,7 @@ OPERATOR = Actor("test", "127.0.0.1")
 def client(telemetry: Telemetry) -> httpx.AsyncClient:
     app = FastAPI()
 
-    @app.get("/users/{user_id}")
+    @app.get("/users/{user_id:int}")
     async def get_user(user_id: str) -> dict[str, str]:
         return {"id": user_id}
 
@@ -47,14 +47,14 @@ async def test_a_flagged_route_answers_an_injected_503_problem(
     assert faulted.json()["type"].endswith("injected-fault")
     assert faulted.json()["fault_id"] == fault.id
     assert untouched.status_code == 200
-    span = next(s for s in spans.get_finished_spans() if s.name == "GET /users/{user_id}")
+    span = next(s for s in spans.get_finished_spans() if s.name == "GET /users/{user_id:int}")
     assert span.attributes is not None
     assert span.attributes["fault.injected"] is True
     assert span.attributes["http.response.status_code"] == 503
     assert [event.name for event in span.events] == ["fault.injected"]
     duration = telemetry.metrics.registry.get_sample_value(
         "http_server_request_duration_seconds_count",
-        {"method": "GET", "route": "/users/{user_id}", "status_class": "5xx"},
+        {"method": "GET", "route": "/users/{user_id:int}", "status_class": "5xx"},
     )
     assert duration == 1
 
