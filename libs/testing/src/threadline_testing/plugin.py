@@ -1,8 +1,9 @@
 """pytest plugin: real PostgreSQL, Redis and Kafka for every Threadline package's tests.
 
 Loaded automatically (a `pytest11` entry point). Each server fixture reuses a server that already
-answers on its standard port (a native `make up`, or compose) or starts one with the native stack
-tool, and stops at the end of the session only what it started itself (set
+answers on its standard port (a native `make up`, or compose) or starts one through the installed
+data-store provider (`threadline_testing.data_stores`: the native stack tool registers one), and
+stops at the end of the session only what it started itself (set
 THREADLINE_TEST_KEEP_STACK=1 to leave them running for the next run). Per-test fixtures isolate
 tests from one another, so they can run in any order:
 
@@ -46,8 +47,7 @@ import pytest_asyncio
 import redis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from threadline_native.component import Component
-from threadline_native.stack import ensure_up, load_context, select, stop_components
+from threadline_testing.data_stores import DataStores, load_data_stores
 from threadline_testing.known_secrets import known_secrets
 
 if TYPE_CHECKING:
@@ -67,19 +67,17 @@ _CURRENT_TEST = pytest.StashKey[str]()
 class _StartedServers:
     """Remembers which servers this test session started, to stop exactly those."""
 
-    def __init__(self) -> None:
-        self.started: list[Component] = []
+    def __init__(self, data_stores: DataStores) -> None:
+        self._data_stores = data_stores
         self._lock = threading.Lock()
 
-    def ensure(self, name: str) -> Component:
+    def ensure(self, name: str) -> None:
         with self._lock:
-            (component,) = select(load_context(), [name])
-            self.started.extend(ensure_up([component], progress=False))
-            return component
+            self._data_stores.ensure(name)
 
     def stop(self) -> None:
         if os.environ.get("THREADLINE_TEST_KEEP_STACK") != "1":
-            stop_components(self.started)
+            self._data_stores.stop_started()
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -107,7 +105,7 @@ def short_id() -> str:
 
 @pytest.fixture(scope="session")
 def _threadline_servers() -> Iterator[_StartedServers]:
-    servers = _StartedServers()
+    servers = _StartedServers(load_data_stores())
     yield servers
     servers.stop()
 
