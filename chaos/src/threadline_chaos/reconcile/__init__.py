@@ -60,9 +60,10 @@ async def reconcile(
     finally:
         await order_engine.dispose()
         await user_engine.dispose()
-    if not steady:
+    if not steady and previous_orders is not None:
         in_flight.append(
-            f"orders were still being created ({previous_orders} -> {len(order_side.orders)})"
+            f"orders were still being created ({previous_orders} -> {len(order_side.orders)} "
+            "in the last round)"
         )
     return _summary(
         order_side, topic, user_side, waited_s=time.monotonic() - started, in_flight=in_flight
