@@ -45,6 +45,9 @@ def services(
             **telemetry,
             "USER_ARGON2_TIME_COST": "1",
             "USER_ARGON2_MEMORY_KIB": str(8 * 1024),
+            # Its consumer would join the running stack's group on the shared broker's
+            # orders.v1 and take the stack's events into this test's database.
+            "USER_ORDERS_CONSUMER_ENABLED": "false",
         },
         # The outbox relay (and so Kafka) is not what the load test's smoke test is about.
         order_env={**telemetry, "ORDER_RELAY_ENABLED": "false"},
