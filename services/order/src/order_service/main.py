@@ -2,7 +2,9 @@
 
 Nothing here is module-global. `build` takes the collaborators a test may want to replace
 (the user directory and the token verifier) as arguments; everything else it builds itself
-and registers for closing on the stack, in reverse order of building.
+and registers for closing on the stack, in reverse order of building. The pieces the outbox
+relay's own process needs (`open_database`, `build_relay`, `start_relay`) are shared with
+relay_main.py, which composes that process role from them.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from order_service.adapters.catalog import CachedCatalog
 from order_service.adapters.circuit_breaker import CircuitBreaker
 from order_service.adapters.database import create_engine
 from order_service.adapters.kafka_topics import ensure_topics
-from order_service.adapters.metrics import OrderMetrics
+from order_service.adapters.metrics import OrderMetrics, RelayMetrics
 from order_service.adapters.migrations import require_head
+from order_service.adapters.outbox_backlog import OutboxBacklogWatch
 from order_service.adapters.relay import OutboxRelay
 from order_service.adapters.tokens import JwksTokenVerifier
 from order_service.adapters.unit_of_work import SqlUnitOfWork
@@ -78,8 +81,32 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
+async def open_database(
+    settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
+) -> AsyncEngine:
+    """The `orders` engine, instrumented, checked for migrations and for readiness."""
+    engine = create_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
+    stack.push_async_callback(engine.dispose)
+    instrument_engine(engine, telemetry, pool_name="orders")
+    if settings.require_migrated_database:
+        await require_head(engine)
+
+    async def postgres_answers() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    telemetry.health.add_check("postgres", postgres_answers)
+    return engine
+
+
 def build_relay(
-    settings: Settings, telemetry: Telemetry, engine: AsyncEngine, metrics: OrderMetrics
+    settings: Settings, telemetry: Telemetry, engine: AsyncEngine, metrics: RelayMetrics
 ) -> OutboxRelay:
     def producer() -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -113,8 +140,27 @@ def build_relay(
         publish_timeout_seconds=settings.relay_publish_timeout_seconds,
         backoff_initial_seconds=settings.relay_backoff_initial_seconds,
         backoff_max_seconds=settings.relay_backoff_max_seconds,
-        metrics_interval_seconds=settings.relay_metrics_interval_seconds,
     )
+
+
+def start_relay(
+    relay: OutboxRelay, telemetry: Telemetry, stack: AsyncExitStack, *, kafka_critical: bool
+) -> None:
+    """Start ``relay``; SIGTERM's drain and the stack stop it after its batch in flight.
+
+    ``kafka_critical``: whether a relay cut off from Kafka turns readiness false. Not in the
+    gRPC service (orders are accepted while Kafka is away: they wait in the outbox), but in
+    the relay's own process, whose only work is publishing.
+    """
+
+    async def relay_connected() -> None:
+        if not relay.connected:
+            raise ConnectionError("the outbox relay is not connected to Kafka")
+
+    telemetry.health.add_check("kafka", relay_connected, critical=kafka_critical)
+    relay.start()
+    telemetry.lifecycle.on_drain("outbox relay", relay.stop)
+    stack.push_async_callback(relay.stop, 5.0)
 
 
 async def build(
@@ -126,17 +172,7 @@ async def build(
 ) -> OrderApp:
     """Build and start the gRPC server (and the relay); the stack stops and closes them."""
     metrics = OrderMetrics(telemetry.metrics)
-    engine = create_engine(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout_seconds=settings.db_pool_timeout_seconds,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
-    )
-    stack.push_async_callback(engine.dispose)
-    instrument_engine(engine, telemetry, pool_name="orders")
-    if settings.require_migrated_database:
-        await require_head(engine)
+    engine = await open_database(settings, telemetry, stack)
 
     # One pooled client for the user service: JWKS and account checks share its connections.
     http = httpx.AsyncClient(
@@ -173,7 +209,11 @@ async def build(
         min_refetch_seconds=settings.jwks_min_refetch_seconds,
     )
 
-    relay = build_relay(settings, telemetry, engine, metrics) if settings.relay_enabled else None
+    relay = (
+        build_relay(settings, telemetry, engine, RelayMetrics(telemetry.metrics))
+        if settings.relay_enabled
+        else None
+    )
     wake = relay.wake if relay is not None else None
 
     servicer = OrderServicer(
@@ -211,27 +251,18 @@ async def build(
     reflection.enable_server_reflection(REFLECTED_SERVICES, server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
 
-    async def postgres_answers() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
-    telemetry.health.add_check("postgres", postgres_answers)
     await server.start()
     # Drain order: stop taking RPCs and finish those in flight (their outbox rows are then
     # committed), then let the relay publish what it can and stop.
     telemetry.lifecycle.on_drain("grpc", lambda left: draining.drain(server, left))
     stack.push_async_callback(server.stop, None)
+    backlog = OutboxBacklogWatch(
+        engine=engine, metrics=metrics, interval_seconds=settings.relay_metrics_interval_seconds
+    )
+    backlog.start()
+    stack.push_async_callback(backlog.stop)
     if relay is not None:
-
-        async def relay_connected() -> None:
-            if not relay.connected:
-                raise ConnectionError("the outbox relay is not connected to Kafka")
-
-        # Orders are accepted while Kafka is away (they wait in the outbox): reported only.
-        telemetry.health.add_check("kafka", relay_connected, critical=False)
-        relay.start()
-        telemetry.lifecycle.on_drain("outbox relay", relay.stop)
-        stack.push_async_callback(relay.stop, 5.0)
+        start_relay(relay, telemetry, stack, kafka_critical=False)
     return OrderApp(server=server, port=port, engine=engine, relay=relay, metrics=metrics)
 
 

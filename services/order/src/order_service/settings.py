@@ -86,7 +86,10 @@ class Settings(ObservabilitySettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     orders_topic: str = "orders.v1"
     orders_topic_partitions: int = Field(default=3, ge=1)
+    # The relay in the gRPC service's process. False where it runs as a process of its own
+    # (`order-service relay`, which serves its admin port on relay_admin_port instead).
     relay_enabled: bool = True
+    relay_admin_port: int = Field(default=9103, ge=0, le=65535)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_idle_poll_seconds: float = Field(default=0.25, gt=0)
     relay_publish_timeout_seconds: float = Field(default=10.0, gt=0)

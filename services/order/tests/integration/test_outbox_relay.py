@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import text
 
+from order_service.adapters.metrics import RelayMetrics
 from order_service.main import build_relay
 from order_service.testing import RunningOrders
 from threadline_contracts.events.v1 import order_events_pb2
@@ -119,8 +120,9 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(
             ),
             {"topic": topic, "n": total},
         )
+    relay_metrics = RelayMetrics(orders.telemetry.metrics)
     relays = [
-        build_relay(orders.settings, orders.telemetry, orders.app.engine, orders.app.metrics)
+        build_relay(orders.settings, orders.telemetry, orders.app.engine, relay_metrics)
         for _ in range(2)
     ]
     for relay in relays:

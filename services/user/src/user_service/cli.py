@@ -1,6 +1,10 @@
-"""`user-service`: serve, migrate, create an admin, rotate the signing key.
+"""`user-service`: serve, consume order events, migrate, create an admin, rotate the signing key.
 
-user-service [serve]                    run the HTTP service (port 8000, admin 9101)
+user-service [serve]                    run the HTTP service (port 8000, admin 9101) and,
+                                        unless USER_ORDERS_CONSUMER_ENABLED=false, the
+                                        orders.v1 consumer in the same process
+user-service consume                    run only the orders.v1 consumer (admin 9104,
+                                        USER_ORDERS_CONSUMER_ADMIN_PORT)
 user-service migrate                    apply the database migrations
 user-service create-admin --email E     create an admin (password: $USER_ADMIN_PASSWORD
                                         or typed at the prompt)
@@ -27,7 +31,8 @@ from user_service.settings import Settings
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="user-service", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="run the HTTP service")
+    commands.add_parser("serve", help="run the HTTP service (and the consumer, unless disabled)")
+    commands.add_parser("consume", help="run only the orders.v1 consumer, with its own admin port")
     commands.add_parser("migrate", help="apply the database migrations")
     admin = commands.add_parser("create-admin", help="create a user with the admin role")
     admin.add_argument("--email", required=True)
@@ -41,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from user_service.main import serve  # noqa: PLC0415 - keep other commands light
 
             uvloop.run(serve(settings))
+        case "consume":
+            from user_service.consumer_main import run_consumer  # noqa: PLC0415
+
+            uvloop.run(run_consumer(settings))
         case "migrate":
             upgrade_to_head(settings.database_url.get_secret_value())
             print("users database: migrations applied")

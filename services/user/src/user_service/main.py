@@ -2,7 +2,9 @@
 
 Nothing here is module-global: `serve()` builds settings and telemetry, `create_app` the app,
 and the lifespan the engine, Redis client, keys and adapters, which routes receive through
-the `Annotated` dependencies of api/deps.py.
+the `Annotated` dependencies of api/deps.py. The pieces the orders.v1 consumer's own process
+needs (`open_database`, `open_redis`, `redis_user_cache`, `start_orders_consumer`) are shared
+with consumer_main.py, which composes that process role from them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry, setup
 from observability.fastapi import instrument_app
@@ -29,7 +33,7 @@ from user_service.adapters.invalidations import InvalidationListener
 from user_service.adapters.keys import KeyRing
 from user_service.adapters.migrations import require_head
 from user_service.adapters.near_cache import NEAR_CACHE_NAME, NearUserCache
-from user_service.adapters.order_events import order_events_consumer
+from user_service.adapters.order_events import OrderEventsConsumer, order_events_consumer
 from user_service.adapters.passwords import Argon2PasswordHasher
 from user_service.adapters.redis_client import create_redis
 from user_service.adapters.throttle import THROTTLE_NAME, Limit, RedisLoginThrottle
@@ -60,13 +64,12 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
             services = await _build_services(settings, telemetry, stack)
-            # Last on the stack, so it stops (and commits its offsets) before the engine it
-            # writes through is disposed.
             if settings.orders_consumer_enabled:
-                consumer = order_events_consumer(settings, telemetry, services)
-                consumer.start()
-                stack.push_async_callback(consumer.stop)
-                telemetry.health.add_check("orders consumer", consumer.check, critical=False)
+                consumer = order_events_consumer(
+                    settings, telemetry, engine=services.engine, cache=services.cache
+                )
+                # The API serves while Kafka is away: the consumer's health is reported only.
+                start_orders_consumer(consumer, telemetry, stack, kafka_critical=False)
             yield {"services": services}
 
     app = FastAPI(
@@ -93,9 +96,10 @@ def create_app(settings: Settings, telemetry: Telemetry) -> FastAPI:
     return app
 
 
-async def _build_services(
+async def open_database(
     settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
-) -> Services:
+) -> AsyncEngine:
+    """The `users` engine, instrumented, checked for migrations and for readiness."""
     engine = create_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_size,
@@ -108,6 +112,16 @@ async def _build_services(
     if settings.require_migrated_database:
         await require_head(engine)
 
+    async def postgres_answers() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    telemetry.health.add_check("postgres", postgres_answers)
+    return engine
+
+
+def open_redis(settings: Settings, telemetry: Telemetry, stack: AsyncExitStack) -> Redis:
+    """The Redis client, instrumented and checked (critical only if the settings say so)."""
     redis = create_redis(
         settings.redis_url.get_secret_value(),
         timeout_seconds=settings.redis_timeout_seconds,
@@ -116,16 +130,49 @@ async def _build_services(
     stack.push_async_callback(redis.aclose)
     instrument_redis(redis, telemetry)
 
-    async def postgres_answers() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
     async def redis_answers() -> None:
         await redis.ping()
 
-    telemetry.health.add_check("postgres", postgres_answers)
     telemetry.health.add_check("redis", redis_answers, critical=settings.readiness_requires_redis)
+    return redis
 
+
+def redis_user_cache(settings: Settings, telemetry: Telemetry, redis: Redis) -> RedisUserCache:
+    """The shared (Redis) tier of the user cache; its invalidations reach every near cache."""
+    return RedisUserCache(
+        redis,
+        observer=CacheCounters(telemetry.metrics.cache_requests, cache=CACHE_NAME),
+        ttl_seconds=settings.cache_ttl_seconds,
+        ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
+        negative_ttl_seconds=settings.cache_negative_ttl_seconds,
+        retry_after_seconds=settings.cache_retry_after_seconds,
+    )
+
+
+def start_orders_consumer(
+    consumer: OrderEventsConsumer,
+    telemetry: Telemetry,
+    stack: AsyncExitStack,
+    *,
+    kafka_critical: bool,
+) -> None:
+    """Start ``consumer``; SIGTERM's drain and the stack stop it after the record in hand.
+
+    Call it after opening the engine it writes through: the stack then stops it (committing
+    its offsets) before disposing of that engine. ``kafka_critical``: whether a consumer cut off
+    from Kafka turns readiness false (in the consumer's own process, whose only work it is).
+    """
+    consumer.start()
+    telemetry.lifecycle.on_drain("orders consumer", consumer.stop)
+    stack.push_async_callback(consumer.stop)
+    telemetry.health.add_check("orders consumer", consumer.check, critical=kafka_critical)
+
+
+async def _build_services(
+    settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
+) -> Services:
+    engine = await open_database(settings, telemetry, stack)
+    redis = open_redis(settings, telemetry, stack)
     keys = await asyncio.to_thread(load_keys, settings)
     hasher = await asyncio.to_thread(
         Argon2PasswordHasher,
@@ -135,14 +182,7 @@ async def _build_services(
         concurrency=settings.password_hashing_concurrency,
     )
     metrics = telemetry.metrics
-    cache: UserCache = RedisUserCache(
-        redis,
-        observer=CacheCounters(metrics.cache_requests, cache=CACHE_NAME),
-        ttl_seconds=settings.cache_ttl_seconds,
-        ttl_jitter_ratio=settings.cache_ttl_jitter_ratio,
-        negative_ttl_seconds=settings.cache_negative_ttl_seconds,
-        retry_after_seconds=settings.cache_retry_after_seconds,
-    )
+    cache: UserCache = redis_user_cache(settings, telemetry, redis)
     if settings.cache_near_enabled:
         near = NearUserCache(
             cache,

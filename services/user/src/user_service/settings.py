@@ -109,8 +109,11 @@ class Settings(ObservabilitySettings):
     # Startup
     require_migrated_database: bool = True
 
-    # The orders.v1 consumer keeping each user's order statistics (issue 5)
+    # The orders.v1 consumer keeping each user's order statistics (issue 5), in the API's
+    # process. False where it runs as a process of its own (`user-service consume`, which
+    # serves its admin port on orders_consumer_admin_port instead).
     orders_consumer_enabled: bool = True
+    orders_consumer_admin_port: int = Field(default=9104, ge=0, le=65535)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     orders_topic: str = "orders.v1"
     orders_dlq_topic: str = "orders.v1.dlq"

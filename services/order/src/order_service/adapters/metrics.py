@@ -1,4 +1,9 @@
-"""The order service's own metric families, declared once on the process's registry."""
+"""The order service's own metric families, declared once on the process's registry.
+
+`OrderMetrics` belong to the gRPC service (the outbox backlog too: it is watched by the process
+that writes the outbox, so a stopped or frozen relay cannot hide its own backlog);
+`RelayMetrics` to whichever process runs the outbox relay.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +47,18 @@ class OrderMetrics:
             "outbox_oldest_event_age_seconds",
             "Age of the oldest unpublished outbox row (0 when the outbox is empty).",
         )
+
+    def on_state(self, name: str, state: BreakerState) -> None:
+        """`CircuitBreaker` observer: keep the gauge and the transition counter current."""
+        self.breaker_state.labels(name).set(int(state))
+        self.breaker_transitions.labels(name, state.name.lower()).inc()
+
+
+class RelayMetrics:
+    """The outbox relay's families: declared only by the process that runs a relay, so a
+    process without one never shows a relay that looks disconnected."""
+
+    def __init__(self, metrics: Metrics) -> None:
         self.outbox_published = metrics.counter(
             "outbox_events_published", "Outbox rows published to Kafka and removed."
         )
@@ -55,8 +72,3 @@ class OrderMetrics:
             "outbox_relay_batch_seconds",
             "Time to claim, publish and delete one batch of outbox rows.",
         )
-
-    def on_state(self, name: str, state: BreakerState) -> None:
-        """`CircuitBreaker` observer: keep the gauge and the transition counter current."""
-        self.breaker_state.labels(name).set(int(state))
-        self.breaker_transitions.labels(name, state.name.lower()).inc()

@@ -8,8 +8,8 @@ acknowledgement and the commit publishes a batch twice, never loses one: deliver
 once and consumers de-duplicate on the `event-id` header.
 
 While Kafka is away the rows simply stay; the relay backs off exponentially (with jitter) up
-to ``backoff_max_seconds`` and reconnects with a fresh producer. Its backlog and the age of
-its oldest row are gauges (`outbox_backlog_events`, `outbox_oldest_event_age_seconds`).
+to ``backoff_max_seconds`` and reconnects with a fresh producer. The backlog is watched by the
+gRPC service, not here (adapters/outbox_backlog.py), so it stays visible while the relay is not.
 
 Each record gets a PRODUCER span whose parent is the trace context stored with the row — the
 request that created the order — so the consumer's span joins that same trace.
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from observability import Telemetry
 from observability.kafka import inject_headers
 from order_service.adapters.kafka_batches import BatchProducer, PartitionBatches
-from order_service.adapters.metrics import OrderMetrics
+from order_service.adapters.metrics import RelayMetrics
 
 _log = logging.getLogger(__name__)
 
@@ -48,9 +48,6 @@ _CLAIM = text(
     "SELECT sequence FROM outbox ORDER BY sequence LIMIT :limit FOR UPDATE SKIP LOCKED"
     ") DELETE FROM outbox USING claimed WHERE outbox.sequence = claimed.sequence "
     "RETURNING outbox.sequence, outbox.topic, outbox.key, outbox.value, outbox.headers"
-)
-_BACKLOG = text(
-    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox"
 )
 
 
@@ -70,13 +67,12 @@ class OutboxRelay:
         producer_factory: Callable[[], Producer],
         prepare: Callable[[], Awaitable[None]],
         telemetry: Telemetry,
-        metrics: OrderMetrics,
+        metrics: RelayMetrics,
         batch_size: int,
         idle_poll_seconds: float,
         publish_timeout_seconds: float,
         backoff_initial_seconds: float,
         backoff_max_seconds: float,
-        metrics_interval_seconds: float = 1.0,
         linger_seconds: float = 0.005,
     ) -> None:
         self._engine = engine
@@ -89,13 +85,12 @@ class OutboxRelay:
         self._idle_poll = idle_poll_seconds
         self._publish_timeout = publish_timeout_seconds
         self._backoff = (backoff_initial_seconds, backoff_max_seconds)
-        self._metrics_interval = metrics_interval_seconds
         self._linger = linger_seconds
         self._producer: Producer | None = None
         self._prepared = False
         self._wakeup = asyncio.Event()
         self._stop_requested = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -106,10 +101,7 @@ class OutboxRelay:
         self._wakeup.set()
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._run(), name="outbox-relay"),
-            asyncio.create_task(self._watch_backlog(), name="outbox-backlog"),
-        ]
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self, seconds_left: float) -> None:
         """Publish what is left while time allows, finish the batch in flight, disconnect.
@@ -118,14 +110,12 @@ class OutboxRelay:
         """
         self._stop_requested.set()
         self._wakeup.set()
-        relay, *others = self._tasks
-        for task in others:
-            task.cancel()
-        try:
-            async with asyncio.timeout(max(seconds_left - 1.0, 0.1)):
-                await asyncio.gather(relay, *others, return_exceptions=True)
-        except TimeoutError:
-            _log.warning("outbox relay did not finish its batch in the grace period")
+        if self._task is not None:
+            try:
+                async with asyncio.timeout(max(seconds_left - 1.0, 0.1)):
+                    await asyncio.gather(self._task, return_exceptions=True)
+            except TimeoutError:
+                _log.warning("outbox relay did not finish its batch in the grace period")
         await self._disconnect()
 
     async def _run(self) -> None:
@@ -252,14 +242,3 @@ class OutboxRelay:
         """``kafka_messages_produced_total``, one increment per topic and batch."""
         for topic, count in Counter(row.topic for row in rows).items():
             self._telemetry.metrics.kafka_produced.labels(topic, "ok" if ok else "error").inc(count)
-
-    async def _watch_backlog(self) -> None:
-        while True:
-            try:
-                async with self._engine.connect() as connection:
-                    count, age = (await connection.execute(_BACKLOG)).one()
-                self._metrics.outbox_backlog.set(count)
-                self._metrics.outbox_oldest_age.set(float(age))
-            except Exception:
-                _log.warning("cannot read the outbox backlog", exc_info=True)
-            await asyncio.sleep(self._metrics_interval)

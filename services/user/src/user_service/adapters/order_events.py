@@ -36,7 +36,6 @@ from user_service.service_layer.order_stats import apply_order_event
 from user_service.service_layer.ports import UserCache
 
 if TYPE_CHECKING:
-    from user_service.api.deps import Services
     from user_service.settings import Settings
 
 _log = logging.getLogger(__name__)
@@ -288,12 +287,13 @@ class OrderEventsConsumer:
 
 
 def order_events_consumer(
-    settings: Settings, telemetry: Telemetry, services: Services
+    settings: Settings, telemetry: Telemetry, *, engine: AsyncEngine, cache: UserCache
 ) -> OrderEventsConsumer:
-    """The consumer as the settings describe it, writing through the service's engine."""
+    """The consumer as the settings describe it, writing through ``engine`` and invalidating
+    ``cache`` (the Redis tier, which tells every replica's near cache)."""
     return OrderEventsConsumer(
-        engine=services.engine,
-        cache=services.cache,
+        engine=engine,
+        cache=cache,
         telemetry=telemetry,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.orders_topic,
