@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from threadline_chaos.reconcile.compare import compare, unknown_users
 from threadline_chaos.reconcile.databases import read_order_side, read_user_side
@@ -41,33 +41,54 @@ async def reconcile(
         async with TopicReader(
             bootstrap_servers=target.kafka_bootstrap_servers, topic=target.orders_topic
         ) as reader:
-            previous_orders: int | None = None
-            while True:
-                order_side = await read_order_side(order_engine)
-                events = await reader.read_to_end()
-                user_side = await read_user_side(user_engine)
-                in_flight = _in_flight(order_side, events_in_inbox=user_side, reader=reader)
-                steady = previous_orders == len(order_side.orders)
-                if (not in_flight and steady) or time.monotonic() - started > quiesce_timeout_s:
-                    break
-                previous_orders = len(order_side.orders)
-                await asyncio.sleep(poll_interval_s)
+            order_side, user_side, in_flight = await _until_quiet(
+                order_engine,
+                user_engine,
+                reader,
+                deadline=started + quiesce_timeout_s,
+                poll_interval_s=poll_interval_s,
+            )
             topic = TopicSide(
-                records=list(events),
+                records=list(reader.events),
                 undecodable_records=reader.undecodable,
                 dead_lettered_records=await reader.record_count(target.dead_letter_topic),
             )
     finally:
         await order_engine.dispose()
         await user_engine.dispose()
-    if not steady and previous_orders is not None:
-        in_flight.append(
-            f"orders were still being created ({previous_orders} -> {len(order_side.orders)} "
-            "in the last round)"
-        )
     return _summary(
         order_side, topic, user_side, waited_s=time.monotonic() - started, in_flight=in_flight
     )
+
+
+async def _until_quiet(
+    order_engine: AsyncEngine,
+    user_engine: AsyncEngine,
+    reader: TopicReader,
+    *,
+    deadline: float,
+    poll_interval_s: float,
+) -> tuple[OrderSide, UserSide, list[str]]:
+    """Read all three sides in rounds until nothing moves or the deadline; the last round and
+    what was still in flight then."""
+    previous_orders: int | None = None
+    while True:
+        order_side = await read_order_side(order_engine)
+        await reader.read_to_end()
+        user_side = await read_user_side(user_engine)
+        in_flight = _in_flight(order_side, events_in_inbox=user_side, reader=reader)
+        steady = previous_orders == len(order_side.orders)
+        if not in_flight and steady:
+            return order_side, user_side, []
+        if time.monotonic() >= deadline:
+            if not steady and previous_orders is not None:
+                in_flight.append(
+                    f"orders were still being created ({previous_orders} -> "
+                    f"{len(order_side.orders)} in the last round)"
+                )
+            return order_side, user_side, in_flight
+        previous_orders = len(order_side.orders)
+        await asyncio.sleep(poll_interval_s)
 
 
 def _in_flight(
