@@ -104,6 +104,18 @@ load: setup ## Bounded headless load run (LOAD_ARGS=...): reports/load/ + SLO ve
 load-ui: setup ## Locust's web UI on http://127.0.0.1:8089; judged against the SLOs when stopped
 	@$(RUN) python -m threadline_loadtests ui $(LOAD_ARGS)
 
+.PHONY: chaos
+chaos: setup ## Chaos drills: list them with their hypotheses; DRILL=name runs one (verdict, reports/chaos/; exit 1 failed, 2 bad input)
+	@$(RUN) python -m threadline_chaos $(if $(DRILL),run $(DRILL),list)
+
+.PHONY: chaos-all
+chaos-all: setup ## Run every chaos drill, one after another, each with its verdict and report (`make up` first)
+	@$(RUN) python -m threadline_chaos all
+
+.PHONY: chaos-gameday
+chaos-gameday: setup ## A seeded random schedule of faults under steady load (SEED=n, FAULTS=3), judged and reported
+	@$(RUN) python -m threadline_chaos gameday --seed $(or $(SEED),1) $(if $(FAULTS),--faults $(FAULTS))
+
 .PHONY: bench
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
 	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)
