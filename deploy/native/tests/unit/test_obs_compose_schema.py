@@ -101,7 +101,7 @@ def test_interpolation_takes_the_default_of_an_optional_variable() -> None:
 
 def test_the_admin_token_file_compose_mounts_by_default_exists_and_is_empty() -> None:
     services = compose_document()["services"]
-    for name in ("user", "order", "prometheus"):
+    for name in ("user", "order", "order-relay", "user-consumer", "prometheus"):
         mounts = [v for v in services[name]["volumes"] if "admin-token" in str(v)]
         assert len(mounts) == 1, name
         source = COMPOSE.parent / mounts[0].split(":")[0]

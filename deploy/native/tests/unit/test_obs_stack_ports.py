@@ -7,6 +7,7 @@ from pathlib import Path
 
 from threadline_native.components import ALL
 from threadline_native.paths import find_project_root
+from threadline_native.stack import load_context, select
 
 PUBLIC_PORTS = {
     "postgres": 5432,
@@ -19,7 +20,9 @@ PUBLIC_PORTS = {
     "jaeger": 16686,
     "toxiproxy": 8474,
 }
-SERVICE_PORTS = {8000, 9101, 50051, 9102}
+# The APIs and their admin ports, and the admin ports of the relay and the consumer processes.
+SERVICE_PORTS = {8000, 9101, 50051, 9102, 9103, 9104}
+SERVICE_PROCESSES = ("user", "order", "order-relay", "user-consumer")
 
 
 def test_public_ports_are_the_documented_ones() -> None:
@@ -33,7 +36,7 @@ def test_no_two_components_share_a_port_and_no_backend_takes_a_service_port() ->
     clashes = [port for port, count in Counter(every).items() if count > 1]
     assert clashes == []
     backends = {
-        port for c in ALL if c.name not in ("user", "order") for port in (c.port, *c.extra_ports)
+        port for c in ALL if c.name not in SERVICE_PROCESSES for port in (c.port, *c.extra_ports)
     }
     assert not SERVICE_PORTS & backends
 
@@ -74,3 +77,28 @@ def test_nothing_native_fetches_an_agpl_module() -> None:
         if module in path.read_text()
     ]
     assert fetching == []
+
+
+def test_the_relay_and_the_consumer_start_after_the_service_that_migrates_their_database() -> None:
+    order = [component.name for component in ALL]
+    assert order.index("order") < order.index("order-relay")
+    assert order.index("user") < order.index("user-consumer")
+    ports = {component.name: component.port for component in ALL}
+    assert (ports["order-relay"], ports["user-consumer"]) == (9103, 9104)
+
+
+def test_the_stack_runs_the_services_without_their_in_process_relay_and_consumer() -> None:
+    context = load_context()
+    components = {component.name: component for component in select(context)}
+    order, relay = components["order"], components["order-relay"]
+    user, consumer = components["user"], components["user-consumer"]
+    assert order.launch().env["ORDER_RELAY_ENABLED"] == "false"
+    assert user.launch().env["USER_ORDERS_CONSUMER_ENABLED"] == "false"
+    assert relay.launch().argv[1:] == ["relay"]
+    assert consumer.launch().argv[1:] == ["consume"]
+    # Each worker reaches the stores exactly as its service does (through the same proxies).
+    for service, worker in ((order, relay), (user, consumer)):
+        shared = service.launch().env
+        assert {k: v for k, v in worker.launch().env.items() if k in shared} == shared
+    assert relay.launch().env["ORDER_RELAY_ADMIN_PORT"] == "9103"
+    assert consumer.launch().env["USER_ORDERS_CONSUMER_ADMIN_PORT"] == "9104"

@@ -9,12 +9,14 @@ from threadline_native.components.generated import generated_services
 from threadline_native.components.jaeger import Jaeger
 from threadline_native.components.kafka import Kafka
 from threadline_native.components.order import OrderService
+from threadline_native.components.order_relay import OrderRelay
 from threadline_native.components.otel_collector import OtelCollector
 from threadline_native.components.postgres import Postgres
 from threadline_native.components.prometheus import Prometheus
 from threadline_native.components.redis import Redis
 from threadline_native.components.toxiproxy import Toxiproxy
 from threadline_native.components.user import UserService
+from threadline_native.components.user_consumer import UserConsumer
 from threadline_native.components.victorialogs import VictoriaLogs
 
 ALL: tuple[type[Component], ...] = (
@@ -35,6 +37,9 @@ ALL: tuple[type[Component], ...] = (
     # The user service before the order service, which calls it to check users.
     UserService,
     OrderService,
+    # The relay and the consumer after their service, whose component migrates the database.
+    OrderRelay,
+    UserConsumer,
     # Services made by `make new-service` (deploy/services.yaml), after the two they may call.
     *generated_services(),
 )

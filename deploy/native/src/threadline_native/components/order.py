@@ -1,7 +1,8 @@
 """The Threadline order service (gRPC 50051, admin 9102) as a local process.
 
 `prepare` applies the `orders` database migrations (which seed the product catalog); the
-process then serves gRPC and runs the outbox relay. It reaches PostgreSQL, Kafka and the user
+process then serves gRPC, with its in-process outbox relay off: the order-relay component runs
+the relay as a process of its own. It reaches PostgreSQL, Kafka and the user
 service through its Toxiproxy proxies (order-postgres, order-kafka, order-user).
 """
 
@@ -34,4 +35,6 @@ class OrderService(ServiceComponent):
             ),
             "ORDER_KAFKA_BOOTSTRAP_SERVERS": native_address("order-kafka"),
             "ORDER_USER_SERVICE_URL": f"http://{native_address('order-user')}",
+            # The outbox relay runs as a component of its own (order-relay).
+            "ORDER_RELAY_ENABLED": "false",
         }

@@ -1,9 +1,10 @@
 """The Threadline user service (HTTP 8000, admin 9101) as a local process.
 
-`prepare` applies the `users` database migrations; the process then serves HTTP. Its signing
-keys live in the state directory (generated on first start). It reaches PostgreSQL, Redis and
-Kafka through its Toxiproxy proxies (user-postgres, user-redis, user-kafka); migrations too, so
-`prepare` fails early and clearly when a proxy is missing.
+`prepare` applies the `users` database migrations; the process then serves HTTP, with its
+in-process orders.v1 consumer off: the user-consumer component runs it as a process of its own.
+Its signing keys live in the state directory (generated on first start). It reaches PostgreSQL,
+Redis and Kafka through its Toxiproxy proxies (user-postgres, user-redis, user-kafka);
+migrations too, so `prepare` fails early and clearly when a proxy is missing.
 """
 
 from __future__ import annotations
@@ -36,4 +37,6 @@ class UserService(ServiceComponent):
             "USER_REDIS_URL": f"redis://{native_address('user-redis')}/0",
             "USER_KAFKA_BOOTSTRAP_SERVERS": native_address("user-kafka"),
             "USER_SIGNING_KEYS_DIR": str(self.layout.data_dir(self.name) / "keys"),
+            # The orders.v1 consumer runs as a component of its own (user-consumer).
+            "USER_ORDERS_CONSUMER_ENABLED": "false",
         }
