@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 __all__ = ["Actor", "log_change"]
 
 _log = logging.getLogger("observability.changes")
+# Its own level, so that the line saying the level became ERROR is written under it too.
+_log.setLevel(logging.INFO)
 
 
 class Actor(NamedTuple):
