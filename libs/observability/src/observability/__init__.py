@@ -12,7 +12,10 @@
   client), cache, DB pool, Kafka and business counters, with ``trace_id`` exemplars;
 * **health** — ``telemetry.health``: checks behind /healthz, /readyz and /startupz;
 * **lifecycle** — ``telemetry.lifecycle``: SIGTERM -> not ready -> drain -> flush -> exit 0;
-* **admin** — ``telemetry.admin``: the HTTP server for /metrics and the probes.
+* **admin** — ``telemetry.admin``: the HTTP server for /metrics and the probes, and /admin:
+  fault flags (``telemetry.faults``, `observability.faults`) and runtime controls of the log
+  level and the sampling ratio (``telemetry.runtime``, `observability.runtime_controls`; also
+  on SIGHUP).
 
 Integrations, one module each: `observability.fastapi` (ASGI middleware and ``serve``),
 `observability.grpc` (grpc.aio interceptors and health), `observability.httpx`,
