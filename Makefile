@@ -118,11 +118,11 @@ chaos-gameday: setup ## A seeded random schedule of faults under steady load (SE
 
 .PHONY: bench
 bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1); docs/benchmarks/load.md
-	@$(RUN) python -m threadline_loadtests bench $(BENCH_ARGS)
+	@$(RUN) python -m threadline_benchmarks load $(BENCH_ARGS)
 
 .PHONY: bench-floor
 bench-floor: setup ## The same steps against the bare frameworks, stack down: what is left for the services; docs/benchmarks/floor.md
-	@$(RUN) python -m threadline_loadtests floor $(BENCH_ARGS)
+	@$(RUN) python -m threadline_benchmarks floor $(BENCH_ARGS)
 
 .PHONY: new-service
 new-service: setup ## New service from templates/service, registered everywhere: NAME=payment KIND=http|grpc (PORT=, ADMIN_PORT= optional)
@@ -137,8 +137,8 @@ proto: ## Regenerate libs/contracts from every services/*/proto (grpcio-tools + 
 	@$(RUN) python libs/contracts/generate.py
 
 .PHONY: bench-order
-bench-order: setup ## Order service: RPC throughput/p99 vs bare grpc.aio, relay events/s, commit-to-consumed p99
-	@$(RUN) python services/order/benchmarks/bench_order.py $(BENCH_ARGS)
+bench-order: setup ## Order service: RPC throughput/p99 vs bare grpc.aio, relay events/s, commit-to-consumed p99; docs/benchmarks/order.md
+	@$(RUN) python -m threadline_benchmarks order $(BENCH_ARGS)
 
 .PHONY: migrate
 migrate: setup ## Apply every service's database migrations (PostgreSQL must answer: `make up`)
@@ -147,7 +147,7 @@ migrate: setup ## Apply every service's database migrations (PostgreSQL must ans
 
 .PHONY: bench-user
 bench-user: setup bench-tools ## User service: GET by id (cache hit/miss) and token p50/p99 vs a bare route; docs/benchmarks/user.md
-	@$(RUN) python services/user/benchmarks/bench_user.py $(BENCH_ARGS)
+	@$(RUN) python -m threadline_benchmarks user $(BENCH_ARGS)
 
 .PHONY: bench-tools
 bench-tools: ## Install the HTTP/2 and HTTP/1 load generators the benchmarks use (wrk, h2load) when missing
@@ -157,12 +157,12 @@ bench-tools: ## Install the HTTP/2 and HTTP/1 load generators the benchmarks use
 
 .PHONY: bench-observability
 bench-observability: setup bench-tools ## Overhead of libs/observability on a trivial FastAPI route and grpc.aio method; docs/benchmarks/observability.md
-	@$(RUN) python libs/observability/benchmarks/overhead.py
+	@$(RUN) python -m threadline_benchmarks observability $(BENCH_ARGS)
 
 .PHONY: bench-toxiproxy
 bench-toxiproxy: setup ## Toxiproxy's pass-through cost at make load's load, proxied vs direct (stack up); docs/benchmarks/toxiproxy.md
-	@$(RUN) python deploy/native/benchmarks/toxiproxy_passthrough.py $(BENCH_ARGS)
+	@$(RUN) python -m threadline_benchmarks toxiproxy $(BENCH_ARGS)
 
 .PHONY: bench-stack
 bench-stack: setup ## Time a warm native start and measure each component's RAM (docs/benchmarks/stack.json)
-	@$(RUN) python -m threadline_native.stack_bench
+	@$(RUN) python -m threadline_benchmarks stack $(BENCH_ARGS)

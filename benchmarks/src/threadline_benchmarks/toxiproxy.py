@@ -35,22 +35,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from threadline_benchmarks.harness.page import RESULTS as DOCS
+from threadline_benchmarks.harness.page import ROOT
+from threadline_benchmarks.harness.processes import cpu_seconds
 from threadline_loadtests.journeys import MIXED
 from threadline_loadtests.local_services import LocalServices, start_services
 from threadline_loadtests.runner import SUMMARY_JSON, RunPlan, prepare_test_data, run_locust
 from threadline_loadtests.summary import RunSummary
 from threadline_native.components.toxiproxy import Toxiproxy
 from threadline_native.net import free_port
-from threadline_native.paths import find_project_root
 from threadline_native.proxies import Proxy, native_config, parse_proxies
 from threadline_native.stack import load_context, select
 from threadline_native.toxiproxy_api import ToxiproxyApi
 
-ROOT = find_project_root(Path(__file__).parent)
-DOC = ROOT / "docs" / "benchmarks" / "toxiproxy.md"
-RESULTS = ROOT / "docs" / "benchmarks" / "toxiproxy.json"
+DOC = DOCS / "toxiproxy.md"
+RESULTS = DOCS / "toxiproxy.json"
 CREDENTIALS = "threadline:threadline"
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,6 @@ class ModeRun:
     p99_ms: float
     services_cpu_ms_per_request: float
     toxiproxy_cpu_s_per_1000: float
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 
 
 def _settings(proxies: dict[str, Proxy], *, proxied: bool) -> dict[str, str]:
@@ -142,11 +137,11 @@ def _run_mode(
             )
         )
         pids = (pair.user.process.pid, pair.order.process.pid)
-        services_before = sum(_cpu_seconds(pid) for pid in pids)
-        toxiproxy_before = _cpu_seconds(toxiproxy_pid)
+        services_before = sum(cpu_seconds(pid) for pid in pids)
+        toxiproxy_before = cpu_seconds(toxiproxy_pid)
         code = run_locust(plan, quiet=True)
-        toxiproxy_spent = _cpu_seconds(toxiproxy_pid) - toxiproxy_before
-        services_spent = sum(_cpu_seconds(pid) for pid in pids) - services_before
+        toxiproxy_spent = cpu_seconds(toxiproxy_pid) - toxiproxy_before
+        services_spent = sum(cpu_seconds(pid) for pid in pids) - services_before
     if code not in (0, 1):
         raise RuntimeError(f"Locust exited with {code} ({run_dir})")
     summary = RunSummary.read(run_dir / SUMMARY_JSON)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def floor_service(*args: str) -> contextlib.AbstractContextManager[None]:
-    return running_stand_in("threadline_loadtests.floor_services", *args)
+    return running_stand_in("threadline_benchmarks.load.floor_services", *args)
 
 
 def orders_at(grpc_port: int, user_port: int) -> contextlib.AbstractContextManager[None]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from threadline_loadtests.bench import BenchSettings
-from threadline_loadtests.floor import PortsBusyError, run_floor
+from threadline_benchmarks.load.floor import PortsBusyError, run_floor
+from threadline_benchmarks.load.steps import BenchSettings
 
 
 def test_a_running_service_on_its_port_stops_the_floor_before_anything_starts(

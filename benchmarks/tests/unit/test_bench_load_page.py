@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from threadline_loadtests import bench_doc
-from threadline_loadtests.bench import BenchSettings, Step
+from threadline_benchmarks.load import page as bench_doc
+from threadline_benchmarks.load.steps import BenchSettings, Step
 from threadline_loadtests.cpu_window import LOAD_GENERATOR
 from threadline_loadtests.slowest import SlowRequest
 from threadline_loadtests.summary import Figures, RequestFigures, RunSummary

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from threadline_loadtests import bench
-from threadline_loadtests.bench import BenchSettings, Step, step_holds
+from threadline_benchmarks.load import search as bench
+from threadline_benchmarks.load.steps import BenchSettings, Step, step_holds
 from threadline_loadtests.summary import Figures
 
 
@@ -112,3 +114,13 @@ def test_a_step_that_fails_once_and_holds_on_its_rerun_counts_as_held(
 
     assert offered == [200, 400, 400, 600, 600, 500]
     assert max(step.target_rps for step in steps if step.holds) == 500
+
+
+def test_the_load_benchmark_never_imports_locust() -> None:
+    # Locust patches the standard library for gevent on import; the benchmark drives Locust as
+    # a child process and must stay out of it (and so must pytest, which imports it).
+    probe = (
+        "import sys, threadline_benchmarks.load.cli, threadline_benchmarks.load.search;"
+        "sys.exit('locust' in sys.modules or 'gevent' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], check=False, timeout=60).returncode == 0

@@ -1,9 +1,10 @@
-"""`python -m threadline_loadtests`: run, judge and benchmark Threadline under load.
+"""`python -m threadline_loadtests`: run and judge Threadline under load.
+
+The load benchmark (`make bench`, `make bench-floor`) is threadline_benchmarks.load.
 
 python -m threadline_loadtests run     headless, bounded: HTML, CSV, PNG, verdict (exit 1: breach)
 python -m threadline_loadtests ui      Locust's web UI (http://127.0.0.1:8089), judged when stopped
 python -m threadline_loadtests report  judge an earlier run's directory again (e.g. other SLOs)
-python -m threadline_loadtests bench   highest throughput holding p99 < 250 ms without errors
 python -m threadline_loadtests generator-cost   the load generator's own CPU per request
 """
 
@@ -25,7 +26,7 @@ from threadline_loadtests.runner import SHAPES, RunPlan, prepare_test_data, run_
 from threadline_loadtests.slo import Objectives, SloFileError
 from threadline_loadtests.verdict import TraceLinks
 
-__all__ = ["main"]
+__all__ = ["AUTO", "main", "resolve_otlp_endpoint"]
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_SLO = PROJECT / "slo.toml"
@@ -70,7 +71,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
     )
 
 
-def _otlp_endpoint(choice: str) -> str:
+def resolve_otlp_endpoint(choice: str) -> str:
     """Where the client spans go: `auto` means the local collector, if one is listening."""
     if choice != AUTO:
         return choice
@@ -94,7 +95,7 @@ def _plan(args: argparse.Namespace, *, headless: bool) -> RunPlan:
         accounts=args.accounts,
         shape=args.shape,
         trace_sample_ratio=args.trace_sample_ratio,
-        otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
+        otlp_endpoint=resolve_otlp_endpoint(args.otlp_endpoint),
         cpus=args.cpus,
         # A steady run is judged on its steady state; a shape's transitions are its point.
         measure_after_spawn=args.shape is None and not args.include_ramp_up,
@@ -147,50 +148,6 @@ def _generator_cost(args: argparse.Namespace) -> int:
     return EXIT_PASS if all(cost.cpu_us_per_request is not None for cost in costs) else EXIT_ERROR
 
 
-def _add_bench_arguments(
-    bench: argparse.ArgumentParser, *, doc: str, out: str, start_rps: float
-) -> None:
-    bench.add_argument("--doc", type=Path, default=Path(doc))
-    bench.add_argument("--out", type=Path, default=Path(out))
-    bench.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
-    bench.add_argument("--step-time", default="45s", help="duration of each step")
-    bench.add_argument("--start-rps", type=float, default=start_rps)
-    bench.add_argument("--user-rps", type=float, default=10.0, help="requests/s each user aims at")
-    bench.add_argument("--max-rps", type=float, default=2000.0)
-    bench.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
-    bench.add_argument("--otlp-endpoint", default=AUTO)
-    bench.add_argument("--host", default="http://127.0.0.1:8000")
-    bench.add_argument("--grpc-target", default="127.0.0.1:50051")
-    bench.add_argument("--note", default="", help="a sentence for the report (setup caveats)")
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from threadline_loadtests.bench import BenchSettings, run_bench  # noqa: PLC0415 - only here
-    from threadline_loadtests.floor import PortsBusyError, run_floor  # noqa: PLC0415
-
-    settings = BenchSettings(
-        doc=args.doc,
-        out_dir=args.out,
-        cpus=args.cpus,
-        step_time=args.step_time,
-        start_rps=args.start_rps,
-        max_rps=args.max_rps,
-        user_rps=args.user_rps,
-        trace_sample_ratio=args.trace_sample_ratio,
-        otlp_endpoint=_otlp_endpoint(args.otlp_endpoint),
-        host=args.host,
-        grpc_target=args.grpc_target,
-        note=args.note,
-    )
-    if args.command == "bench":
-        return run_bench(settings)
-    try:
-        return run_floor(settings)
-    except PortsBusyError as error:
-        print(f"bench-floor: {error}", file=sys.stderr)
-        return EXIT_ERROR
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -207,18 +164,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     judge = commands.add_parser("report", help="judge an earlier run again")
     judge.add_argument("out", type=Path)
     judge.add_argument("--slo", type=Path, default=DEFAULT_SLO)
-    _add_bench_arguments(
-        commands.add_parser("bench", help="find the highest sustainable throughput"),
-        doc="docs/benchmarks/load.md",
-        out="reports/bench",
-        start_rps=200.0,
-    )
-    _add_bench_arguments(
-        commands.add_parser("floor", help="the same, against the frameworks alone (stack down)"),
-        doc="docs/benchmarks/floor.md",
-        out="reports/bench-floor",
-        start_rps=800.0,
-    )
     cost = commands.add_parser("generator-cost", help="the load generator's CPU per request")
     cost.add_argument("--doc", type=Path, default=Path("docs/benchmarks/load/generator.md"))
     cost.add_argument("--out", type=Path, default=Path("reports/generator-cost"))
@@ -233,8 +178,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _judge(args.out, args.slo)
     if args.command == "generator-cost":
         return _generator_cost(args)
-    if args.command in ("bench", "floor"):
-        return _bench(args)
     try:
         Objectives.load(args.slo)  # a broken SLO file should fail before the load, not after
     except SloFileError as error:

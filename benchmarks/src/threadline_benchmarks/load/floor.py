@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from threadline_loadtests.bench import BenchSettings, port_answers, run_bench
+from threadline_benchmarks.load.search import port_answers, run_bench
+from threadline_benchmarks.load.steps import BenchSettings
 from threadline_loadtests.stub_services import running_stand_in
 
 __all__ = ["PortsBusyError", "run_floor"]
 
-FLOOR_SERVICES = "threadline_loadtests.floor_services"
+FLOOR_SERVICES = "threadline_benchmarks.load.floor_services"
 
 
 class PortsBusyError(RuntimeError):

@@ -1,6 +1,6 @@
 """The two services' frameworks with nothing behind them: the floor of the mixed journey's cost.
 
-``python -m threadline_loadtests.floor_services http --port P`` serves the user API's routes
+``python -m threadline_benchmarks.load.floor_services http --port P`` serves the user API's routes
 that the load test calls with FastAPI under uvicorn (uvloop, httptools), as the user service
 runs; ``... grpc --port Q --user-port P`` serves ``order.v1.OrderService`` with grpc.aio on
 uvloop, as the order service runs, and its CreateOrder checks the account over HTTP with an

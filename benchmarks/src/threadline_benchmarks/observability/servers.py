@@ -1,11 +1,12 @@
 """The processes under test: a trivial FastAPI route and a trivial grpc.aio unary method.
 
-``python servers.py http|grpc --arm bare|library|contrib --port N`` serves until SIGTERM. The
-``library`` arm is set up exactly as a Threadline service is (``setup`` + ``instrument_app`` /
-``server_interceptors``, JSON logging, admin server, OTLP exporters); the ``contrib`` arm uses the
-same tracer provider and exporter with the OpenTelemetry contrib instrumentation instead, and
-the HTTP ``native`` arm leaves tracing to FastAPI's built-in OpenTelemetry support. The
-exporter endpoint, sampler ratio and admin port come from the usual environment variables.
+``python -m threadline_benchmarks.observability.servers http|grpc --arm ARM --port N`` (ARM:
+bare, library, contrib or native) serves until SIGTERM. The ``library`` arm is set up exactly
+as a Threadline service is (``setup`` + ``instrument_app`` / ``server_interceptors``, JSON
+logging, admin server, OTLP exporters); the ``contrib`` arm uses the same tracer provider and
+exporter with the OpenTelemetry contrib instrumentation instead, and the HTTP ``native`` arm
+leaves tracing to FastAPI's built-in OpenTelemetry support. The exporter endpoint, sampler
+ratio and admin port come from the usual environment variables.
 """
 
 from __future__ import annotations

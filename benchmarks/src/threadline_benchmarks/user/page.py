@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from breakdown import Layer  # type: ignore[import-not-found]
-from wrk import Result  # type: ignore[import-not-found]
 
+from threadline_benchmarks.harness.page import commit, write_page
+from threadline_benchmarks.harness.wrk import Result
+from threadline_benchmarks.user.breakdown import Layer
 from user_service.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _hash_time_ms(settings: Settings, rounds: int = 15) -> float:
@@ -46,13 +43,7 @@ def write_report(
     hash_ms = _hash_time_ms(settings)
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        ).stdout.strip(),
+        "commit": commit(),
         "cpus": os.cpu_count(),
         "load_average_after": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
@@ -67,23 +58,16 @@ def write_report(
         "goal_hit_to_bare": 0.5,
         "argon2_hash_median_ms": hash_ms,
     }
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "user.json").write_text(
-        json.dumps(
-            {
-                **meta,
-                "results": [asdict(result) for result in results],
-                "hit_path_cpu_us": cpu,
-                "layers": [asdict(layer) for layer in layers],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    data = {
+        **meta,
+        "results": [asdict(result) for result in results],
+        "hit_path_cpu_us": cpu,
+        "layers": [asdict(layer) for layer in layers],
+    }
     lines = [
         "# User service benchmark",
         "",
-        "Produced by `make bench-user` (services/user/benchmarks/bench_user.py); "
+        "Produced by `make bench-user` (benchmarks/src/threadline_benchmarks/user/); "
         "do not edit by hand.",
         "",
         f"- {meta['date']}, commit `{meta['commit']}`, {meta['cpus']} CPUs shared with other work "
@@ -130,7 +114,7 @@ def write_report(
     lines += [
         "## Where a cache hit's time goes",
         "",
-        "CPU per request in-process (services/user/benchmarks/breakdown.py): the service's own",
+        "CPU per request in-process (threadline_benchmarks/user/breakdown.py): the service's own",
         "app and lifespan over the same PostgreSQL and Redis, 20 concurrent callers through ASGI",
         "on uvloop, with routes that stop after each layer; the Redis rows come from the same app",
         "with its near cache off. One worker's throughput is bounded by this CPU.",
@@ -142,7 +126,7 @@ def write_report(
         added = "" if layer.over is None else f"{layer.cpu_us - cpu[layer.over]:+.0f}"
         lines.append(f"| {layer.label} | {layer.cpu_us:.0f} | {added} |")
     lines += _analysis(layers, settings)
-    (output / "user.md").write_text("\n".join(lines) + "\n")
+    write_page(output, "\n".join(lines) + "\n", data)
     print("\n".join(lines))
 
 

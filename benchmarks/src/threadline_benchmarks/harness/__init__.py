@@ -1,0 +1,1 @@
+"""The shared harness every benchmark plugs into; see the package docstring."""

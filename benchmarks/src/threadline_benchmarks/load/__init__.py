@@ -1,0 +1,1 @@
+"""The load benchmark (make bench, make bench-floor): steps of offered load, found by search."""

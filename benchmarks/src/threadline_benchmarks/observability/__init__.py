@@ -1,0 +1,1 @@
+"""The observability library's overhead benchmarks (make bench-observability)."""

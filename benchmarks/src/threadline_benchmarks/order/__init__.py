@@ -1,0 +1,1 @@
+"""The order service benchmark (make bench-order); see benchmark.py."""

@@ -1,0 +1,1 @@
+"""The user service benchmark (make bench-user); see benchmark.py."""
