@@ -4,6 +4,7 @@ stack up [NAME...] [--mode auto|native|compose]   start and wait until healthy
 stack down                                        stop what `up` started
 stack ps                                          every component, its address and state
 stack logs [NAME] [--follow] [--lines N]          recent log lines
+stack signal NAME SIG                             send SIG (KILL, TERM, STOP, CONT...) to NAME
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 from threadline_native import compose
 from threadline_native.component import StackError
+from threadline_native.component_control import control_for, parse_signal
 from threadline_native.stack import (
     State,
     Status,
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("names", nargs="*")
     logs.add_argument("--follow", "-f", action="store_true")
     logs.add_argument("--lines", "-n", type=int, default=40)
+    kill = sub.add_parser("signal", help="send a signal to one component (the chaos drills' kill)")
+    kill.add_argument("name")
+    kill.add_argument("signal", help="e.g. SIGKILL, TERM, STOP, CONT or 9")
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -157,7 +162,12 @@ def _print_table(statuses: Sequence[Status], mode: str) -> None:
             print(f"  {line}")
 
 
-_COMMANDS = {"up": cmd_up, "down": cmd_down, "ps": cmd_ps, "logs": cmd_logs}
+def cmd_signal(args: argparse.Namespace) -> int:
+    control_for(load_context()).signal(args.name, parse_signal(args.signal))
+    return 0
+
+
+_COMMANDS = {"up": cmd_up, "down": cmd_down, "ps": cmd_ps, "logs": cmd_logs, "signal": cmd_signal}
 
 if __name__ == "__main__":
     sys.exit(main())
