@@ -2,7 +2,7 @@
 registered everywhere, passes its own unit, integration and e2e tests and the lint, and
 `make remove-service` then leaves the copy byte for byte as it was.
 
-The copy is the working tree's tracked and unignored files in a scratch git repository; its
+The copy is the working tree's tracked files in a scratch git repository; its
 virtual environment is made by `uv sync` from the shared uv cache (seconds, no download).
 """
 
@@ -42,7 +42,9 @@ def copy_of_the_repository(target: Path) -> Path:
     root = find_project_root()
     listed = (
         subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            # Tracked files only (their working-tree content): what a clone has, without whatever
+        # untracked work in progress sits beside them.
+        ["git", "ls-files", "-z", "--cached"],
             cwd=root,
             capture_output=True,
             check=True,
