@@ -40,18 +40,12 @@ def uv() -> str:
 
 def copy_of_the_repository(target: Path) -> Path:
     root = find_project_root()
-    listed = (
-        subprocess.run(
-            # Tracked files only (their working-tree content): what a clone has, without whatever
-        # untracked work in progress sits beside them.
-        ["git", "ls-files", "-z", "--cached"],
-            cwd=root,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
+    # Tracked files only (their working-tree content): what a clone has, without whatever
+    # untracked work in progress sits beside them.
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--cached"], cwd=root, capture_output=True, check=True
     )
+    listed = tracked.stdout.decode().split("\0")
     for name in filter(None, listed):
         source = root / name
         if source.is_file():
