@@ -1,8 +1,9 @@
-"""The access log: one line per sampled request or RPC and per server error.
+"""The access log: one line per request or RPC its `AccessPolicy` wants.
 
 The HTTP middleware and the gRPC interceptor write it under the logger name
-``observability.access`` so that every trace the backend keeps finds its service's log line
-(with the same ``trace_id``) on stdout and in the log store. At sampling 1.0 that is one line
+``observability.access`` so that every trace the backend keeps, and every failed or slow
+request, finds its service's log line (with the same ``trace_id``) on stdout and in the log
+store (which ones: `observability.access_policy`). At sampling 1.0 that is one line
 per request, so the line takes a short path: where `observability.setup` configured JSON
 logging, `AccessLog` writes the JSON object the stdout handler would print straight to its
 stream and hands the same record to OTLP, skipping the generic ``logging`` machinery, the

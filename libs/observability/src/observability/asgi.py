@@ -8,9 +8,11 @@ processing and "recommended"-level attributes. On a 2-core machine the contrib F
 instrumentation alone kept 0.40 of a bare route's throughput; see
 docs/benchmarks/observability.md for what this one keeps.
 
-It also writes an access log line (`observability.access_log`) for every *sampled* request
-and for every 5xx: those are the requests whose traces reach the trace store, so each trace
-finds its log lines, while unsampled traffic pays nothing for logging.
+It also writes an access log line (`observability.access_log`) for the requests its
+`AccessPolicy` wants (`observability.access_policy`; by default every sampled request, every
+5xx and every request slower than the latency objective): each trace the store keeps, and
+each failure, finds its log line, while sampled-out, successful, fast traffic pays nothing for
+logging.
 
 An exception the application raises is recorded on the span, redacted (`span_errors`). What
 happens to it next depends on whether the response was complete:
@@ -38,6 +40,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from observability import escaped
 from observability.access_log import AccessLog, access_log_of
+from observability.access_policy import DEFAULT_ACCESS_POLICY, AccessPolicy
 from observability.metrics import UNMATCHED_ROUTE, http_method_label, status_class
 from observability.propagation import propagation_fields
 from observability.redaction import Redactor
@@ -74,9 +77,11 @@ class ObservabilityMiddleware:
         excluded_paths: frozenset[str] = DEFAULT_EXCLUDED_PATHS,
         access_log: AccessLog | bool = True,
         redactor: Redactor | None = None,
+        access_policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
     ) -> None:
         self.app = app
         self._access_log = access_log_of(access_log)
+        self._access_policy = access_policy
         self._redactor = redactor or Redactor()
         self._tracer = tracer
         self._duration = duration
@@ -130,21 +135,30 @@ class ObservabilityMiddleware:
             if recording:
                 _finish_span(span, method, route, status, error, redactor=self._redactor)
             span.end()
-            if self._access_log is not None and (recording or status >= 500):
+            seconds = time.perf_counter() - started
+            span_context = span.get_span_context()
+            sampled = span_context.trace_flags.sampled
+            failed = status >= 500
+            access_log = self._access_log
+            if access_log is not None and self._access_policy.wants(
+                sampled=sampled, failed=failed, seconds=seconds
+            ):
                 # Still inside the span's context, so the line carries its trace and span ids.
-                self._access_log.write(
-                    logging.ERROR if status >= 500 else logging.INFO,
+                access_log.write(
+                    logging.ERROR if failed else logging.INFO,
                     "request handled",
                     {
                         "http.request.method": method,
                         "http.route": route or UNMATCHED_ROUTE,
                         "http.response.status_code": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "duration_ms": round(seconds * 1000, 3),
                     },
-                    span.get_span_context(),
+                    span_context,
                 )
             otel_context.detach(token)
-            self._observe(method, route or UNMATCHED_ROUTE, status, started, span)
+            # The exemplar names a trace the store keeps: a sampled one only.
+            exemplar = {"trace_id": format(span_context.trace_id, "032x")} if sampled else None
+            self._observe(method, route or UNMATCHED_ROUTE, status, seconds, exemplar)
 
     def _start_span(self, scope: Scope, method: str) -> tuple[Span, Context | None]:
         """The request's SERVER span, child of the caller's context when it sent one."""
@@ -161,18 +175,14 @@ class ObservabilityMiddleware:
             span.set_attributes(_request_attributes(scope, method, host))
         return span, parent
 
-    def _observe(self, method: str, route: str, status: int, started: float, span: Any) -> None:
+    def _observe(
+        self, method: str, route: str, status: int, seconds: float, exemplar: dict[str, str] | None
+    ) -> None:
         key = (method, route, status_class(status))
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = self._duration.labels(*key)
-        span_context = span.get_span_context()
-        exemplar = (
-            {"trace_id": format(span_context.trace_id, "032x")}
-            if span_context.trace_flags.sampled
-            else None
-        )
-        child.observe(time.perf_counter() - started, exemplar)
+        child.observe(seconds, exemplar)
 
 
 def _request_attributes(scope: Scope, method: str, host: bytes | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from observability.access_policy import AccessLogMode, access_policy_of
 from observability.asgi import DEFAULT_EXCLUDED_PATHS, ObservabilityMiddleware
 from observability.faults_asgi import FaultInjectionMiddleware
 
@@ -32,14 +33,16 @@ def instrument_app(
     telemetry: Telemetry,
     *,
     excluded_paths: Iterable[str] = DEFAULT_EXCLUDED_PATHS,
-    access_log: bool | None = None,
+    access_log: AccessLogMode | bool | None = None,
 ) -> None:
     """Trace every request as a SERVER span and record ``http_server_request_duration_seconds``.
 
-    Health and metrics paths are excluded by default. With ``access_log`` (settings' default:
-    ``OBS_ACCESS_LOG``, on) each sampled request and each 5xx also writes one
-    ``observability.access`` log line (`observability.access_log`), so every stored trace has
-    the service's log line beside it. Call before the app starts serving.
+    Health and metrics paths are excluded by default. ``access_log`` (settings' default:
+    ``OBS_ACCESS_LOG``, ``sampled``) chooses the requests that also write one
+    ``observability.access`` log line (`observability.access_policy`): by default each sampled
+    request, each 5xx and each request slower than ``latency_objective_seconds``, so every
+    stored trace and every failure has the service's log line beside it. Call before the app
+    starts serving.
 
     The middleware wraps the whole stack Starlette builds, outside its
     ``ServerErrorMiddleware`` (which Starlette always puts outermost, and which runs the app's
@@ -56,7 +59,7 @@ def instrument_app(
     if app.middleware_stack is not None:
         raise RuntimeError("instrument_app must be called before the app starts serving")
     _disable_native_telemetry(app)
-    enabled = telemetry.settings.access_log if access_log is None else access_log
+    policy = access_policy_of(telemetry.settings, access_log)
     build_stack = app.build_middleware_stack
     excluded = frozenset(excluded_paths)
 
@@ -72,8 +75,9 @@ def instrument_app(
             tracer=telemetry.tracer("observability.asgi"),
             duration=telemetry.metrics.http_server_duration,
             excluded_paths=excluded,
-            access_log=telemetry.access_log if enabled else False,
+            access_log=telemetry.access_log if policy.mode is not AccessLogMode.OFF else False,
             redactor=telemetry.redactor,
+            access_policy=policy,
         )
 
     # Starlette builds the stack once, on the first request or lifespan event, and offers no

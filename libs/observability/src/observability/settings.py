@@ -43,6 +43,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from observability.access_policy import DEFAULT_LATENCY_OBJECTIVE_SECONDS, AccessLogMode
+
 __all__ = [
     "LOG_LEVELS",
     "PRODUCTION_ENVIRONMENTS",
@@ -63,6 +65,11 @@ SamplerName = Literal[
     "parentbased_traceidratio",
 ]
 ExporterName = Literal["otlp", "console", "none"]
+# The on/off spellings OBS_ACCESS_LOG took before it named a mode.
+_ACCESS_LOG_SWITCH: Final = {
+    **dict.fromkeys(("true", "1", "yes", "on"), AccessLogMode.SAMPLED),
+    **dict.fromkeys(("false", "0", "no"), AccessLogMode.OFF),
+}
 #: The levels ``log_level`` (and PUT /admin/log-level) accept.
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -144,9 +151,13 @@ class ObservabilitySettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
-    # One log line per sampled request/RPC (and per server error), so each stored trace finds its
-    # service's log line. It costs CPU on every sampled request: see docs/benchmarks.
-    access_log: bool = True
+    # Which requests/RPCs write an `observability.access` line (observability.access_policy):
+    # `sampled` those whose trace is sampled, those that fail and those slower than
+    # `latency_objective_seconds`, so each stored trace and each error finds its service's line;
+    # `all`; `off`. The older `true`/`false` still read as `sampled`/`off`.
+    access_log: AccessLogMode = AccessLogMode.SAMPLED
+    # The latency SLO's threshold (a service sets its own: deploy/compose/prometheus/rules).
+    latency_objective_seconds: float = Field(default=DEFAULT_LATENCY_OBJECTIVE_SECONDS, gt=0)
 
     # Fault flags (observability.faults): on, except in production, where only this turns them
     # on. Read at start-up only.
@@ -199,6 +210,16 @@ class ObservabilitySettings(BaseSettings):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("access_log", mode="before")
+    @classmethod
+    def _access_log_mode(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return AccessLogMode.SAMPLED if value else AccessLogMode.OFF
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return _ACCESS_LOG_SWITCH.get(value, value)
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,8 +4,10 @@ Same spans as the contrib gRPC instrumentation (``rpc.system``, ``rpc.service``,
 ``rpc.method``, ``rpc.grpc.status_code``; span name ``package.Service/Method``), with the
 wrapped handler built once per method instead of once per call.
 
-Like the HTTP middleware it writes an access log line (`observability.access_log`) for every
-sampled call and every call that ends in a server-side error code, records a handler's
+Like the HTTP middleware it writes an access log line (`observability.access_log`) for the
+calls its `AccessPolicy` wants (`observability.access_policy`; by default every sampled call,
+every call that ends in a server-side error code and every call slower than the latency
+objective), records a handler's
 exception on the span redacted (`observability.span_errors`), and marks an exception leaving
 the handler with the call's span context (`observability.escaped`): grpc.aio logs it once the
 handler has returned ("Unexpected [...] raised by servicer method"), outside the span, and that
@@ -28,6 +30,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from observability import escaped
 from observability.access_log import AccessLog, access_log_of
+from observability.access_policy import (
+    DEFAULT_ACCESS_POLICY,
+    AccessLogMode,
+    AccessPolicy,
+    access_policy_of,
+)
 from observability.grpc._common import as_status_code, rpc_attributes, split_method
 from observability.grpc.faults import FaultInjectionInterceptor
 from observability.propagation import propagation_fields
@@ -91,21 +99,22 @@ def server_interceptors(
     telemetry: Telemetry,
     *,
     excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
-    access_log: bool | None = None,
+    access_log: AccessLogMode | bool | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
     """Interceptors to pass to ``grpc.aio.server(interceptors=...)``; put them first.
 
     Tracing and RED first, then the fault flags (`observability.grpc.faults`), so a faulted
     call is traced and measured like any other.
     """
-    enabled = telemetry.settings.access_log if access_log is None else access_log
+    policy = access_policy_of(telemetry.settings, access_log)
     return [
         ObservabilityServerInterceptor(
             tracer=telemetry.tracer("observability.grpc"),
             duration=telemetry.metrics.grpc_server_duration,
             excluded_services=excluded_services,
-            access_log=telemetry.access_log if enabled else False,
+            access_log=telemetry.access_log if policy.mode is not AccessLogMode.OFF else False,
             redactor=telemetry.redactor,
+            access_policy=policy,
         ),
         FaultInjectionInterceptor(telemetry.faults, excluded_services=excluded_services),
     ]
@@ -121,10 +130,12 @@ class _Observed:
         duration: Histogram,
         *,
         access_log: AccessLog | None,
+        access_policy: AccessPolicy,
         redactor: Redactor,
     ) -> None:
         self.service, self.method = split_method(full_method)
         self._access_log = access_log
+        self._access_policy = access_policy
         self._redactor = redactor
         self.span_name = f"{self.service}/{self.method}"
         self.attributes = rpc_attributes(self.service, self.method)
@@ -162,18 +173,25 @@ class _Observed:
             if error is not None and not isinstance(error, grpc.aio.AbortError):
                 record_exception(span, error, self._redactor)
         span.end()
-        if self._access_log is not None and (recording or code in SERVER_ERROR_CODES):
+        seconds = time.perf_counter() - started
+        span_context = span.get_span_context()
+        sampled = span_context.trace_flags.sampled
+        failed = code in SERVER_ERROR_CODES
+        access_log = self._access_log
+        if access_log is not None and self._access_policy.wants(
+            sampled=sampled, failed=failed, seconds=seconds
+        ):
             # Still inside the span's context, so the line carries its trace and span ids.
-            self._access_log.write(
-                logging.ERROR if code in SERVER_ERROR_CODES else logging.INFO,
+            access_log.write(
+                logging.ERROR if failed else logging.INFO,
                 "rpc handled",
                 {
                     "rpc.service": self.service,
                     "rpc.method": self.method,
                     "rpc.grpc.status_code": code.name,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "duration_ms": round(seconds * 1000, 3),
                 },
-                span.get_span_context(),
+                span_context,
             )
         otel_context.detach(token)  # type: ignore[arg-type]
         child = self._children.get(code)
@@ -181,13 +199,10 @@ class _Observed:
             child = self._children[code] = self._duration.labels(
                 self.service, self.method, code.name
             )
-        span_context = span.get_span_context()
-        exemplar = (
-            {"trace_id": format(span_context.trace_id, "032x")}
-            if span_context.trace_flags.sampled
-            else None
+        # The exemplar names a trace the store keeps: a sampled one only.
+        child.observe(
+            seconds, {"trace_id": format(span_context.trace_id, "032x")} if sampled else None
         )
-        child.observe(time.perf_counter() - started, exemplar)
 
     def wrap_unary_response(
         self, behavior: Callable[[Any, Any], Awaitable[Any]]
@@ -238,11 +253,13 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         excluded_services: frozenset[str] = DEFAULT_EXCLUDED_SERVICES,
         access_log: AccessLog | bool = True,
         redactor: Redactor | None = None,
+        access_policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
     ) -> None:
         self._tracer = tracer
         self._duration = duration
         self._excluded = excluded_services
         self._access_log = access_log_of(access_log)
+        self._access_policy = access_policy
         self._redactor = redactor or Redactor()
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
@@ -270,6 +287,7 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
             self._tracer,
             self._duration,
             access_log=self._access_log,
+            access_policy=self._access_policy,
             redactor=self._redactor,
         )
         for kind, factory in _HANDLER_KINDS:
