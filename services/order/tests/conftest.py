@@ -139,7 +139,8 @@ class E2EStack:
     topic: str
     grpc_target: str
     orders_database_url: str
-    # What both export with (`telemetry_sink.kept_spans(stack.telemetry)` with keep_spans).
+    # What both export with (`telemetry_sink.kept_spans(stack.telemetry)` with keep_spans,
+    # `kept_logs` with keep_logs).
     telemetry: dict[str, str]
 
     @property
@@ -210,9 +211,9 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
     unique_name: str,
     telemetry_sink: TelemetrySink,
 ) -> Iterator[LaunchStack]:
-    """`launch_stack(kafka=..., order_env=..., user_env=..., common_env=..., keep_spans=...)`:
-    both services, started and ready, exporting to the session's sink; stopped (SIGTERM)
-    afterwards."""
+    """`launch_stack(kafka=..., order_env=..., user_env=..., common_env=..., keep_spans=...,
+    keep_logs=...)`: both services, started and ready, exporting to the session's sink;
+    stopped (SIGTERM) afterwards."""
     started: list[ServiceProcess] = []
 
     def launch(
@@ -222,10 +223,11 @@ def launch_stack(  # noqa: PLR0917 - fixtures arrive as parameters
         user_env: dict[str, str] | None = None,
         common_env: dict[str, str] | None = None,
         keep_spans: bool = False,
+        keep_logs: bool = False,
     ) -> E2EStack:
         topic = f"e2e.orders.{unique_name}"
         user_port, user_admin = free_port(), free_port()
-        telemetry = telemetry_sink.environment(keep_spans=keep_spans)
+        telemetry = telemetry_sink.environment(keep_spans=keep_spans, keep_logs=keep_logs)
         common = {**telemetry, **(common_env or {})}
         users_env = {
             **common,

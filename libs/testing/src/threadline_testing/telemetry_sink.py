@@ -20,12 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from observability.leak_check import Finding, LeakCheck
 from observability.testing import OtlpSink
 
-__all__ = ["LAUNCH_ATTRIBUTE", "ReceivedSpan", "TelemetrySink"]
+__all__ = ["LAUNCH_ATTRIBUTE", "ReceivedLog", "ReceivedSpan", "TelemetrySink"]
 
 # The resource attribute telling which launch (and so which test) a process belongs to.
 LAUNCH_ATTRIBUTE = "threadline.test.launch"
@@ -46,6 +47,20 @@ class ReceivedSpan:
     parent_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedLog:
+    """A log record as the receiver got it: ids in hex (empty outside a span), attributes
+    with their plain values."""
+
+    service: str
+    scope: str
+    severity_text: str
+    body: str
+    trace_id: str
+    span_id: str
+    attributes: dict[str, Any]
+
+
 class TelemetrySink:
     """An `OtlpSink` on its own thread and event loop, checking everything it receives."""
 
@@ -55,6 +70,7 @@ class TelemetrySink:
         # Launch id -> the test during which the process was started.
         self.launches: dict[str, str] = {}
         self._kept: dict[str, list[ReceivedSpan]] = {}
+        self._kept_logs: dict[str, list[ReceivedLog]] = {}
         self._known_count = 0
         self._lock = threading.Lock()
         self._sink = OtlpSink(keep=False, on_export=self._receive)
@@ -78,17 +94,20 @@ class TelemetrySink:
         self._thread.join(timeout=30)
         self._loop.close()
 
-    def environment(self, *, keep_spans: bool = False) -> dict[str, str]:
+    def environment(self, *, keep_spans: bool = False, keep_logs: bool = False) -> dict[str, str]:
         """The variables a service process needs to export everything here, as one launch.
 
         With ``keep_spans`` the launch's spans are also kept for `kept_spans` (a test that
-        asserts on a trace's shape); everything else is only checked.
+        asserts on a trace's shape), with ``keep_logs`` its log records for `kept_logs`;
+        everything else is only checked.
         """
         with self._lock:
             launch = str(len(self.launches) + 1)
             self.launches[launch] = self._current_test()
             if keep_spans:
                 self._kept[launch] = []
+            if keep_logs:
+                self._kept_logs[launch] = []
         return {
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
             "OTEL_TRACES_EXPORTER": "otlp",
@@ -107,6 +126,12 @@ class TelemetrySink:
         launch = environment["OTEL_RESOURCE_ATTRIBUTES"].partition("=")[2]
         with self._lock:
             return list(self._kept[launch])
+
+    def kept_logs(self, environment: Mapping[str, str]) -> list[ReceivedLog]:
+        """The log records received so far from the launch ``environment`` was made for."""
+        launch = environment["OTEL_RESOURCE_ATTRIBUTES"].partition("=")[2]
+        with self._lock:
+            return list(self._kept_logs[launch])
 
     def findings(self, known: Mapping[str, str]) -> list[Finding]:
         """Everything received, searched for the ``known`` values and for secret shapes."""
@@ -132,6 +157,8 @@ class TelemetrySink:
         self.check.add(request)
         if self._kept and isinstance(request, ExportTraceServiceRequest):
             self._keep_spans(request)
+        if self._kept_logs and isinstance(request, ExportLogsServiceRequest):
+            self._keep_logs(request)
 
     def _keep_spans(self, request: ExportTraceServiceRequest) -> None:
         for resource_spans in request.resource_spans:
@@ -155,3 +182,37 @@ class TelemetrySink:
                     for scope_spans in resource_spans.scope_spans
                     for span in scope_spans.spans
                 )
+
+    def _keep_logs(self, request: ExportLogsServiceRequest) -> None:
+        for resource_logs in request.resource_logs:
+            resource = _plain_attributes(resource_logs.resource.attributes)
+            with self._lock:
+                kept = self._kept_logs.get(str(resource.get(LAUNCH_ATTRIBUTE, "")))
+                if kept is None:
+                    continue
+                kept.extend(
+                    ReceivedLog(
+                        service=str(resource.get("service.name", "")),
+                        scope=scope_logs.scope.name,
+                        severity_text=record.severity_text,
+                        body=str(_plain(record.body)),
+                        trace_id=record.trace_id.hex(),
+                        span_id=record.span_id.hex(),
+                        attributes=_plain_attributes(record.attributes),
+                    )
+                    for scope_logs in resource_logs.scope_logs
+                    for record in scope_logs.log_records
+                )
+
+
+def _plain(value: Any) -> Any:
+    """An OTLP ``AnyValue``'s scalar (string, int, double, bool); ``None`` for anything else."""
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind in _SCALARS else None
+
+
+_SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
+
+
+def _plain_attributes(attributes: Any) -> dict[str, Any]:
+    return {attribute.key: _plain(attribute.value) for attribute in attributes}

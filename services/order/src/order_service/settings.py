@@ -51,6 +51,10 @@ class Settings(ObservabilitySettings):
     # No call runs longer than this, whatever deadline the client set (or none):
     # DEADLINE_EXCEEDED naming this setting when it ends one.
     grpc_max_deadline_seconds: float = Field(default=30.0, gt=0)
+    # The latency SLO's threshold, 99% of RPCs within it (deploy/compose/prometheus/rules/
+    # slo.rules.yml, le="0.5"; a unit test holds the two equal): a slower RPC writes its access
+    # line even when its trace is sampled out (observability.access_policy).
+    latency_objective_seconds: float = Field(default=0.5, gt=0)
 
     # PostgreSQL
     database_url: SecretStr = SecretStr(

@@ -37,6 +37,10 @@ class Settings(ObservabilitySettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = Field(default=9101, ge=0, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # The latency SLO's threshold, 99% of requests within it (deploy/compose/prometheus/rules/
+    # slo.rules.yml, le="0.25"; a unit test holds the two equal): a slower request writes its
+    # access line even when its trace is sampled out (observability.access_policy).
+    latency_objective_seconds: float = Field(default=0.25, gt=0)
     # What one client may hold of the server (services/user/README.md, "Limits"). The request
     # target (path and query) over its limit is a 414; the request line and headers together
     # over theirs, or more header fields than allowed, a 431.
