@@ -2,7 +2,7 @@
 registered everywhere, passes its own unit, integration and e2e tests and the lint, and
 `make remove-service` then leaves the copy byte for byte as it was.
 
-The copy is the working tree's tracked files in a scratch git repository; its
+The copy is the working tree's files (tracked and not ignored) in a scratch git repository; its
 virtual environment is made by `uv sync` from the shared uv cache (seconds, no download).
 """
 
@@ -40,10 +40,13 @@ def uv() -> str:
 
 def copy_of_the_repository(target: Path) -> Path:
     root = find_project_root()
-    # Tracked files only (their working-tree content): what a clone has, without whatever
-    # untracked work in progress sits beside them.
+    # The working tree as the rest of `make test` sees it: tracked files and new ones not
+    # ignored (a clone has exactly the tracked ones).
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "--cached"], cwd=root, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
     )
     listed = tracked.stdout.decode().split("\0")
     for name in filter(None, listed):
@@ -51,6 +54,10 @@ def copy_of_the_repository(target: Path) -> Path:
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+    # ../shared beside the copy as beside the repository (the compose schema lives there).
+    shared = root.parent / "shared"
+    if shared.is_dir() and not (target.parent / "shared").exists():
+        (target.parent / "shared").symlink_to(shared)
     git(target, "init", "-q")
     git(target, "add", "-A")
     git(target, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "copy")
@@ -130,10 +137,15 @@ def test_every_registration_point_names_the_new_services(
         "from threadline_native.components import ALL; "
         "from threadline_native.verify.generated import latency_histograms; "
         "from threadline_native.localconfig import localize; "
-        "print([c.name for c in ALL][-2:], len(latency_histograms()), localize('payment:9111'))",
+        "from pathlib import Path; "
+        "from threadline_k8s.dockerfile_rules import Dockerfile, check_dockerfile; "
+        "print([c.name for c in ALL][-2:], len(latency_histograms()), localize('payment:9111'), "
+        "[check_dockerfile(Dockerfile.read(Path(f'services/{n}/Dockerfile'))) "
+        "for n in ('payment', 'shipping')])",
     )
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.strip() == "['payment', 'shipping'] 2 127.0.0.1:9111"
+    # The Dockerfiles keep the image rules the two services' keep (deploy/k8s).
+    assert listed.stdout.strip() == "['payment', 'shipping'] 2 127.0.0.1:9111 [[], []]"
 
 
 def test_the_new_services_pass_their_tests_and_the_lint(
@@ -154,10 +166,13 @@ def test_the_new_services_pass_their_tests_and_the_lint(
         "no:cacheprovider",
         *paths,
         # The registration points' own checks: the SLO rules with promtool, compose's schema,
-        # the stack's ports, the generated contracts.
+        # the stack's ports, both modes' configs, the dashboards' queries, the contracts.
         "deploy/native/tests/unit/test_obs_slo_rules.py",
         "deploy/native/tests/unit/test_obs_compose_schema.py",
         "deploy/native/tests/unit/test_obs_stack_ports.py",
+        "deploy/native/tests/unit/test_modes_share_config.py",
+        "deploy/native/tests/unit/test_obs_grafana_provisioning.py",
+        "deploy/native/tests/unit/test_grafana_promql_reads_series_the_native_stack_produces.py",
         "libs/contracts",
     )
     timings["tests (unit, integration, e2e)"] = time.monotonic() - started

@@ -50,17 +50,16 @@ def spec_from_answers(root: Path, name: str) -> ServiceSpec:
 
 def register_rendered(root: Path, name: str) -> tuple[ServiceSpec, list[str]]:
     """After a plain `copier copy`: register the service copier wrote (copier's task)."""
-    spec = spec_from_answers(root, name)
-    if name in load_registry(root).services:
-        raise SpecError(f"service {name!r} is registered already (deploy/services.yaml)")
-    # The port checks of a new service, against everything but the files just rendered.
-    make_spec(
-        root / "nonexistent",
+    recorded = spec_from_answers(root, name)
+    # The checks of a new service (name, ports), the rendered directory not counted as a clash.
+    spec = make_spec(
+        root,
         load_registry(root),
         name=name,
-        kind=spec.kind,
-        port=spec.port,
-        admin_port=spec.admin_port,
+        kind=recorded.kind,
+        port=recorded.port,
+        admin_port=recorded.admin_port,
+        rendered=True,
     )
     with FileTransaction(root) as tx:
         return spec, _finish(tx, spec)

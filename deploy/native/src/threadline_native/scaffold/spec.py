@@ -100,7 +100,7 @@ class ServiceSpec:
         return f"services/{self.name}"
 
 
-def check_name(name: str, root: Path, registry: Registry) -> str:
+def check_name(name: str, root: Path, registry: Registry, *, rendered: bool = False) -> str:
     if not _NAME.fullmatch(name):
         raise SpecError(
             f"invalid service name {name!r}: use lower-case letters, digits and single "
@@ -108,7 +108,8 @@ def check_name(name: str, root: Path, registry: Registry) -> str:
         )
     if keyword.iskeyword(name) or name in RESERVED:
         raise SpecError(f"invalid service name {name!r}: it is a reserved word here")
-    if name in registry.services or (root / "services" / name).exists():
+    # After a plain `copier copy` the directory is the service just rendered, not a clash.
+    if name in registry.services or (not rendered and (root / "services" / name).exists()):
         raise SpecError(f"service {name!r} exists already (services/{name})")
     return name
 
@@ -160,9 +161,10 @@ def make_spec(
     kind: str,
     port: int | None = None,
     admin_port: int | None = None,
+    rendered: bool = False,
 ) -> ServiceSpec:
     """The checked spec; free ports are chosen for what is not given. Raises `SpecError`."""
-    checked_name = check_name(name, root, registry)
+    checked_name = check_name(name, root, registry, rendered=rendered)
     checked_kind = check_kind(kind)
     taken = _taken(registry)
     api = (
