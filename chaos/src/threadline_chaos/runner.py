@@ -176,7 +176,7 @@ def _fill_reconciliation(run: DrillRun) -> None:
 
 
 def _fill_failed_requests(run: DrillRun, out: Path) -> None:
-    with contextlib.suppress(NotImplementedError):
+    with contextlib.suppress(NotImplementedError, OSError):
         run.failed_requests, run.failed_trace_ids = failed_trace_ids(
             out / run_dir.LOAD_DIR, since=run.started_at, until=datetime.now(UTC)
         )

@@ -161,6 +161,73 @@ def test_an_interrupted_drill_leaves_no_fault_behind(
     assert mended["problems"] == []
 
 
+def test_a_tripped_guard_halts_the_fault_at_once_and_the_drill_is_aborted(
+    stack: list[Component], tmp_path: Path
+) -> None:
+    guard = {
+        "name": "always-trips",
+        "type": "probe",
+        "frequency": 2,
+        "tolerance": True,
+        "provider": {
+            "type": "python",
+            "module": "threadline_chaos.probes",
+            "func": "guard_clear",
+            "arguments": {"name": "always-trips", "expression": "vector(1) > 0"},
+        },
+    }
+    experiment = {
+        "version": "1.0.0",
+        "title": "A guard that always trips halts the drill",
+        "description": "The stop condition's end to end path.",
+        "runtime": {"rollbacks": {"strategy": "always"}},
+        "extensions": [{"name": "threadline", "reconcile": False, "expected_alert": None}],
+        "controls": [
+            {
+                "name": "threadline-drill",
+                "provider": {
+                    "type": "python",
+                    "module": "threadline_chaos.controls.drill",
+                    "arguments": {"users": 0},
+                },
+            },
+            {
+                "name": "guard",
+                "provider": {
+                    "type": "python",
+                    "module": "chaosaddons.controls.safeguards",
+                    "arguments": {"probes": [guard]},
+                },
+            },
+        ],
+        "method": [
+            _action("latency-on-order-user", "network_faults", "add_toxic", proxy="order-user",
+                    toxic_type="latency", attributes={"latency": 20}, name="guard-test"),
+            {"type": "probe", "name": "hold", "provider": {"type": "python",
+             "module": "chaosaddons.utils.idle", "func": "idle_for",
+             "arguments": {"duration": 120}}},
+        ],
+        "rollbacks": [
+            _action("no-latency", "network_faults", "remove_toxic", proxy="order-user",
+                    name="guard-test"),
+        ],
+    }  # fmt: skip
+    path = tmp_path / "guarded.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    began = time.monotonic()
+    run = run_drill(load_drill(path))
+    assert time.monotonic() - began < 60, "halted at once, not after the 120 s hold"
+    assert run.aborted_because is not None
+    assert run.aborted_because.startswith("guard tripped")
+    assert "always-trips" in run.aborted_because
+    assert run.status is not None
+    assert run.status.value == "aborted"
+    journal = json.loads((run.report_dir / "journal.json").read_text())  # type: ignore[operator]
+    assert journal["status"] == "interrupted"
+    assert journal["rollbacks"][0]["status"] == "succeeded"
+    assert toxiproxy.toxics(DEFAULTS["toxiproxy_url"]) == {}
+
+
 def _action(title: str, module: str, func: str, **arguments: Any) -> dict[str, Any]:
     provider = {
         "type": "python",
