@@ -95,10 +95,11 @@ def await_recovery(
         for check in checks:
             key = f"{check['service']}/{check['slo']}"
             try:
-                last[key] = _ratio(url, check["service"], check["slo"], window)
+                ratio = _ratio(url, check["service"], check["slo"], window)
             except PrometheusError:
-                last[key] = None
-            if last[key] is None or last[key] > float(check["max_ratio"]):  # type: ignore[operator]
+                ratio = None
+            last[key] = ratio
+            if ratio is None or ratio > float(check["max_ratio"]):
                 healthy = False
         elapsed = time.monotonic() - began
         if healthy:
