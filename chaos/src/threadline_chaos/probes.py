@@ -20,6 +20,9 @@ from threadline_chaos.sli import UnknownSliError, sli_error_ratio_expr
 __all__ = ["await_recovery", "guard_clear", "sli_error_ratio"]
 
 RECOVERY_POLL_SECONDS = 2.0
+# One window for the hypothesis and the recovery wait: a shorter recovery window would declare
+# recovery while the hypothesis that runs right after still sees the outage in its window.
+STEADY_WINDOW = "30s"
 
 
 def _ratio(url: str, service: str, slo: str, window: str) -> float | None:
@@ -77,13 +80,13 @@ def await_recovery(
     *,
     checks: list[dict[str, Any]],
     bound_seconds: float,
-    window: str = "20s",
+    window: str = STEADY_WINDOW,
     configuration: Configuration = None,
 ) -> dict[str, Any]:
     """Poll the SLIs until every one is back within its bound; how long that took.
 
     checks: [{service, slo, max_ratio}]. Call it right after the fault is undone; the time
-    includes the window's lag (a 20 s window holds errors for up to 20 s after they stop).
+    includes the window's lag (a 30 s window holds errors for up to 30 s after they stop).
     """
     url = endpoint(configuration, "prometheus_url")
     began = time.monotonic()
