@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from threadline_k8s.services import service_images
+
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 POD_OWNER_KINDS = WORKLOAD_KINDS | {"Job"}
-SERVICE_IMAGES = ("threadline/user", "threadline/order")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Workload:
 
     def runs_service(self) -> bool:
         """Whether one of its containers is a Threadline service image."""
-        return any(image_name(c.get("image", "")) in SERVICE_IMAGES for c in self.containers())
+        return any(image_name(c.get("image", "")) in service_images() for c in self.containers())
 
 
 def workloads(

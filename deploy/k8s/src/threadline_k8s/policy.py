@@ -12,7 +12,6 @@ from typing import Any
 
 from threadline_k8s.findings import Finding, object_name
 from threadline_k8s.objects import (
-    SERVICE_IMAGES,
     WORKLOAD_KINDS,
     Workload,
     container_env,
@@ -23,10 +22,12 @@ from threadline_k8s.objects import (
 )
 from threadline_k8s.service_settings import (
     PROBE_PATH_BY_KIND,
-    SETTINGS_BY_IMAGE,
+    admin_port_field,
     drain_budget,
     setting,
+    settings_by_image,
 )
+from threadline_k8s.services import service_images
 
 Objects = list[dict[str, Any]]
 Rule = Callable[[Objects], Iterator[Finding]]
@@ -71,14 +72,13 @@ def probes(objects: Objects) -> Iterator[Finding]:
     its admin port (the one its settings serve) on the path the admin server answers."""
     for workload in workloads(objects, WORKLOAD_KINDS):
         for field, container in _containers(workload):
-            settings = SETTINGS_BY_IMAGE.get(image_name(container.get("image", "")))
+            settings = settings_by_image().get(image_name(container.get("image", "")))
             for kind in PROBE_PATH_BY_KIND:
                 if not container.get(kind):
                     yield Finding(workload.ref, f"{field}.{kind}", "probes", "missing")
                 elif settings is not None:
-                    admin_port = int(
-                        setting(settings, "admin_port", container_env(container, objects))
-                    )
+                    env = container_env(container, objects)
+                    admin_port = int(setting(settings, admin_port_field(container), env))
                     yield from _service_probe(workload, field, container, kind, admin_port)
 
 
@@ -192,7 +192,7 @@ def drain(objects: Objects) -> Iterator[Finding]:
     for workload in workloads(objects, WORKLOAD_KINDS):
         grace = workload.pod_spec.get("terminationGracePeriodSeconds", 30)
         for field, container in _containers(workload):
-            settings = SETTINGS_BY_IMAGE.get(image_name(container.get("image", "")))
+            settings = settings_by_image().get(image_name(container.get("image", "")))
             if settings is None:
                 continue
             pre_stop = container.get("lifecycle", {}).get("preStop", {})
@@ -325,7 +325,7 @@ def migrations_job(objects: Objects) -> Iterator[Finding]:
     for workload in workloads(objects, WORKLOAD_KINDS):
         for field, container in _containers(workload):
             image = image_name(container.get("image", ""))
-            if image in SERVICE_IMAGES and image not in migrating:
+            if image in service_images() and image not in migrating:
                 yield Finding(
                     workload.ref,
                     f"{field}.image",

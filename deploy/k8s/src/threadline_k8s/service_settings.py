@@ -7,18 +7,20 @@ value is the settings field's default unless the container's environment overrid
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from observability.admin import PROBE_PATHS
 from observability.settings import ObservabilitySettings
-from order_service.settings import Settings as OrderSettings
-from user_service.settings import Settings as UserSettings
+from threadline_k8s.services import IMAGE_PREFIX, service_names
 
-#: Image name -> the settings class of the service it runs.
-SETTINGS_BY_IMAGE: dict[str, type[ObservabilitySettings]] = {
-    "threadline/user": UserSettings,
-    "threadline/order": OrderSettings,
+#: The settings field a process serves its admin port on, by its command (the container's first
+#: argument) when it is not `admin_port`: the relay and the consumer have fields of their own.
+ADMIN_PORT_FIELD_BY_COMMAND: dict[str, str] = {
+    "relay": "relay_admin_port",  # order-service relay
+    "consume": "orders_consumer_admin_port",  # user-service consume
 }
 #: The path each probe must ask (any of them for liveness: /healthz and /livez are the same).
 PROBE_PATH_BY_KIND: dict[str, frozenset[str]] = {
@@ -27,6 +29,26 @@ PROBE_PATH_BY_KIND: dict[str, frozenset[str]] = {
     "readinessProbe": frozenset({"/readyz"}),
 }
 assert all(paths <= PROBE_PATHS for paths in PROBE_PATH_BY_KIND.values())
+
+
+def _settings_class(service: str) -> type[ObservabilitySettings]:
+    """`<service>_service.settings.Settings`, the class every service (and the template) has."""
+    settings = getattr(importlib.import_module(f"{service}_service.settings"), "Settings", None)
+    if not (isinstance(settings, type) and issubclass(settings, ObservabilitySettings)):
+        raise TypeError(f"{service}_service.settings.Settings is not an ObservabilitySettings")
+    return settings
+
+
+@cache
+def settings_by_image() -> dict[str, type[ObservabilitySettings]]:
+    """Image name -> the settings class of the service it runs (deploy/services.yaml's)."""
+    return {f"{IMAGE_PREFIX}{name}": _settings_class(name) for name in service_names()}
+
+
+def admin_port_field(container: dict[str, Any]) -> str:
+    """The settings field of the admin port this container's process serves."""
+    command = (container.get("args") or ["serve"])[0]
+    return ADMIN_PORT_FIELD_BY_COMMAND.get(command, "admin_port")
 
 
 def setting(settings: type[ObservabilitySettings], field: str, env: dict[str, str]) -> Any:

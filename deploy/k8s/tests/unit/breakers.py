@@ -44,6 +44,12 @@ def _set(mapping: dict[str, Any], key: str, value: Any) -> None:
     mapping[key] = value
 
 
+def _env(container: dict[str, Any], name: str, value: str) -> None:
+    """Set one literal variable of the container (replacing it when present)."""
+    env = [v for v in container.get("env", []) if v["name"] != name]
+    container["env"] = [*env, {"name": name, "value": value}]
+
+
 def _remove_named(objects: Objects, kind: str, name: str) -> None:
     objects.remove(find(objects, kind, name))
 
@@ -83,6 +89,24 @@ BREAKERS = [
         ),
         "Deployment/order-relay",
         "spec.template.spec.containers[relay].livenessProbe.httpGet.port",
+    ),
+    Breaker(
+        "probes",
+        "the relay serves on ORDER_RELAY_ADMIN_PORT, moved away from the probes' port",
+        "dev",
+        lambda o: _env(container(o, "Deployment", "order-relay"), "ORDER_RELAY_ADMIN_PORT", "9200"),
+        "Deployment/order-relay",
+        "spec.template.spec.containers[relay].readinessProbe.httpGet.port",
+    ),
+    Breaker(
+        "probes",
+        "the consumer serves on USER_ORDERS_CONSUMER_ADMIN_PORT, moved away from the probes' port",
+        "prod",
+        lambda o: _env(
+            container(o, "Deployment", "user-consumer"), "USER_ORDERS_CONSUMER_ADMIN_PORT", "9200"
+        ),
+        "Deployment/user-consumer",
+        "spec.template.spec.containers[consumer].startupProbe.httpGet.port",
     ),
     Breaker(
         "resources",
