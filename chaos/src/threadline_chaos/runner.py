@@ -207,5 +207,7 @@ def print_verdict(run: DrillRun) -> None:
     print(f"  alerts: {', '.join(fired) or 'none'}")
     print(f"  failed requests: {run.failed_requests}")
     for reason in run.reasons:
+        if run.aborted_because and run.aborted_because in reason:
+            continue  # already said above
         print(f"  - {reason}")
     print(f"  report: {run.report_dir}")
