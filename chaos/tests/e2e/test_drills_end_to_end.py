@@ -127,7 +127,8 @@ def test_an_interrupted_drill_leaves_no_fault_behind(
     path.write_text(yaml.safe_dump(experiment))
     pid = _pid(stack, paused)
     chaos = subprocess.Popen(
-        [sys.executable, "-m", "chaostoolkit", "run", "--rollback-strategy", "always",
+        [sys.executable, "-m", "chaostoolkit", "--log-file", str(tmp_path / "chaostoolkit.log"),
+         "run", "--rollback-strategy", "always",
          "--journal-path", str(tmp_path / "journal.json"), str(path)],
         env={**os.environ, "THREADLINE_CHAOS_RUN_DIR": str(tmp_path)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
