@@ -11,9 +11,11 @@ import pytest
 
 from threadline_k8s.dockerfile_rules import DOCKER_RULES, Dockerfile, check_dockerfile
 from threadline_k8s.paths import K8sLayout
+from threadline_k8s.services import service_names
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dockerfiles"
-SERVICES = ("user", "order")
+# user, order and any service `make new-service` added (deploy/services.yaml).
+SERVICES = service_names()
 
 
 def _dockerfile(layout: K8sLayout, service: str) -> Dockerfile:

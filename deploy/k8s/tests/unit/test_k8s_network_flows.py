@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from threadline_k8s.objects import Workload, selector_matches, workloads
+from threadline_native.paths import find_project_root
+from threadline_native.scaffold.registry import load_registry
 
 Objects = list[dict[str, Any]]
 
@@ -42,6 +44,20 @@ EXPECTED = {
     ("prometheus", "alertmanager", 9093),
     ("alertmanager", "alert-recorder", 9098),
 }
+
+
+def generated_flows() -> set[tuple[str, str, int]]:
+    """A service made by `make new-service`: its database, telemetry and scrape, no more."""
+    return {
+        flow
+        for entry in load_registry(find_project_root()).generated()
+        for flow in (
+            (entry.name, "postgres", 5432),
+            (f"{entry.name}-migrate", "postgres", 5432),
+            (entry.name, "otel-collector", 4317),
+            ("prometheus", entry.name, entry.admin_port),
+        )
+    }
 
 
 def _peer_matches(peer: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -96,9 +112,9 @@ def allowed_flows(objects: Objects) -> set[tuple[str, str, int]]:
 
 
 def test_dev_allows_exactly_the_architecture_flows(rendered: dict[str, Objects]) -> None:
-    allowed = allowed_flows(rendered["dev"])
-    assert allowed - EXPECTED == set(), "flows allowed but not in the architecture"
-    assert EXPECTED - allowed == set(), "architecture flows the policies block"
+    allowed, expected = allowed_flows(rendered["dev"]), EXPECTED | generated_flows()
+    assert allowed - expected == set(), "flows allowed but not in the architecture"
+    assert expected - allowed == set(), "architecture flows the policies block"
 
 
 def test_a_policy_opening_too_much_is_caught(rendered: dict[str, Objects]) -> None:

@@ -58,10 +58,23 @@ def copy_of_the_repository(target: Path) -> Path:
     shared = root.parent / "shared"
     if shared.is_dir() and not (target.parent / "shared").exists():
         (target.parent / "shared").symlink_to(shared)
+    share_built_tools(root, target)
     git(target, "init", "-q")
     git(target, "add", "-A")
     git(target, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "copy")
     return target
+
+
+def share_built_tools(root: Path, target: Path) -> None:
+    """The Go tools built once under .threadline/cache/bin (kustomize, promtool, amtool...),
+    linked into the copy's cache (git-ignored there too): its checks use them, not rebuilds."""
+    built = root / ".threadline" / "cache" / "bin"
+    if not built.is_dir():
+        return
+    linked = target / ".threadline" / "cache" / "bin"
+    linked.mkdir(parents=True)
+    for tool in built.iterdir():
+        (linked / tool.name).symlink_to(tool)
 
 
 def in_copy(copy: Path, *argv: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -87,6 +100,30 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     timings["generate both"] = time.monotonic() - started
     yield copy, timings
     print("new-service proof timings:", {k: round(v, 1) for k, v in timings.items()})
+
+
+def assert_registered_in_k8s(copy: Path, name: str) -> None:
+    """deploy/k8s: its manifests, its entries in the kustomizations, its SLO rules' ConfigMap."""
+    k8s = copy / "deploy/k8s"
+    base = yaml.safe_load((k8s / "base/kustomization.yaml").read_text())
+    dev = yaml.safe_load((k8s / "overlays/dev/kustomization.yaml").read_text())
+    prod = yaml.safe_load((k8s / "overlays/prod/kustomization.yaml").read_text())
+    namespace = yaml.safe_load((k8s / "overlays/prod/namespace-secrets.yaml").read_text())
+    rules = yaml.safe_load((copy / "deploy/compose/kustomization.yaml").read_text())
+    kinds = {d["kind"] for d in yaml.safe_load_all((k8s / f"base/{name}.yaml").read_text())}
+    assert {"Deployment", "Service", "Job", "PodDisruptionBudget", "NetworkPolicy"} <= kinds
+    assert f"{name}.yaml" in base["resources"]
+    assert {"name": f"threadline/{name}", "newTag": "0.1.0"} in base["images"]
+    assert f"{name}-settings" in [g["name"] for g in base["configMapGenerator"]]
+    assert f"{name}-settings" in [g["name"] for g in dev["configMapGenerator"]]
+    assert f"{name}-secrets" in [g["name"] for g in dev["secretGenerator"]]
+    assert f"{name}.yaml" in prod["resources"]
+    monitor = yaml.safe_load((k8s / f"overlays/prod/{name}.yaml").read_text())
+    assert monitor["kind"] == "PodMonitor"
+    provided = namespace["metadata"]["annotations"]["threadline.dev/external-secrets"]
+    assert f"{name}-secrets" in provided.split(",")
+    rule_files = next(g for g in rules["configMapGenerator"] if g["name"] == "prometheus-rules")
+    assert f"slo-{name}.rules.yml=prometheus/rules/slo-{name}.rules.yml" in rule_files["files"]
 
 
 def test_every_registration_point_names_the_new_services(
@@ -122,6 +159,7 @@ def test_every_registration_point_names_the_new_services(
         rules = copy / "deploy/compose/prometheus/rules"
         assert (rules / f"slo-{name}.rules.yml").is_file()
         assert (rules / f"slo-{name}.test.yml").is_file()
+        assert_registered_in_k8s(copy, name)
         answers = yaml.safe_load((copy / f"services/{name}/.copier-answers.yml").read_text())
         assert answers["_src_path"] == "templates/service"
     assert (copy / "libs/contracts/src/threadline_contracts/shipping/v1/shipping_pb2.py").is_file()
@@ -174,6 +212,9 @@ def test_the_new_services_pass_their_tests_and_the_lint(
         "deploy/native/tests/unit/test_obs_grafana_provisioning.py",
         "deploy/native/tests/unit/test_grafana_promql_reads_series_the_native_stack_produces.py",
         "libs/contracts",
+        # deploy/k8s: the generated services' network flows (exactly theirs) and image tags.
+        "deploy/k8s/tests/unit/test_k8s_network_flows.py",
+        "deploy/k8s/tests/unit/test_dockerfile_rules.py",
     )
     timings["tests (unit, integration, e2e)"] = time.monotonic() - started
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
@@ -186,6 +227,24 @@ def test_the_new_services_pass_their_tests_and_the_lint(
         lint = in_copy(copy, uv(), "run", "--all-packages", "--locked", *argv)
         assert lint.returncode == 0, " ".join(argv) + "\n" + lint.stdout[-4000:] + lint.stderr
     timings["lint (ruff, mypy)"] = time.monotonic() - started
+
+
+def test_k8s_validate_passes_with_the_new_services(
+    generated: tuple[Path, dict[str, float]],
+) -> None:
+    """`make k8s-validate` in the copy: both overlays render, every object passes the schemas
+    and all policy rules, the generated services' Deployments, Jobs and policies included."""
+    copy, timings = generated
+    started = time.monotonic()
+    validate = in_copy(
+        copy, uv(), "run", "--all-packages", "--locked", "python", "-m", "threadline_k8s.cli"
+    )
+    timings["k8s-validate"] = time.monotonic() - started
+    assert validate.returncode == 0, validate.stdout[-4000:] + validate.stderr[-2000:]
+    # Both overlays, with the generated services in them (test_k8s_network_flows, run in the
+    # copy above, finds each one's pods and flows in the rendered dev overlay).
+    for overlay in ("dev", "prod"):
+        assert f"{overlay}: rendered" in validate.stdout
 
 
 def test_remove_service_leaves_the_tree_byte_for_byte_as_it_was(

@@ -22,6 +22,10 @@ TOUCHED = (
     "templates/service",
     "libs/contracts/generate.py",
     *(str(r.path) for r in REGISTRATIONS),
+    # The kustomizations threadline_native.scaffold.k8s appends to.
+    "deploy/k8s/base/kustomization.yaml",
+    "deploy/k8s/overlays",
+    "deploy/compose/kustomization.yaml",
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import tomlkit
 from ruamel.yaml.comments import CommentedMap, merge_attrib
 
-from threadline_native.scaffold import yaml_files
+from threadline_native.scaffold import k8s, yaml_files
 from threadline_native.scaffold.registry import REGISTRY_FILE
 from threadline_native.scaffold.spec import ServiceSpec
 from threadline_native.scaffold.transaction import FileTransaction
@@ -299,9 +299,10 @@ def _readme_remove(path: Path, spec: ServiceSpec) -> None:
     path.write_text("".join(line for line in lines if line != row))
 
 
-# Not registered yet (hooks a later registration fills in here): the Kubernetes base
-# (deploy/k8s/base: a Deployment, Service, migration Job, settings ConfigMap, Secret and
-# NetworkPolicy per service, as order.yaml has) and the chaos drills (chaos/experiments).
+# deploy/k8s is registered by threadline_native.scaffold.k8s (entries in several kustomizations;
+# the manifests themselves are template files). Not registered yet (a hook a later registration
+# fills in here): the chaos drills (chaos/experiments).
+K8S = "Kubernetes kustomizations (deploy/k8s base and overlays, the SLO rules ConfigMap)"
 REGISTRATIONS: tuple[Registration, ...] = (
     Registration("service registry (ports)", REGISTRY_FILE, _registry_add, _registry_remove),
     Registration("uv workspace, ruff, mypy", PYPROJECT, _workspace_add, _workspace_remove),
@@ -316,9 +317,11 @@ def register(tx: FileTransaction, spec: ServiceSpec) -> list[str]:
     """Apply every registration inside ``tx``; the names of what was registered."""
     for registration in REGISTRATIONS:
         registration.add(tx.touch(registration.path), spec)
-    return [registration.what for registration in REGISTRATIONS]
+    k8s.register(tx.root, spec, tx.touch)
+    return [*(registration.what for registration in REGISTRATIONS), K8S]
 
 
 def unregister(tx: FileTransaction, spec: ServiceSpec) -> None:
+    k8s.unregister(tx.root, spec, tx.touch)
     for registration in reversed(REGISTRATIONS):
         registration.remove(tx.touch(registration.path), spec)
