@@ -1,6 +1,6 @@
 """Fault flags on the gRPC edge: a grpc.aio server interceptor that delays or fails flagged RPCs.
 
-`observability.grpc.server_interceptors` returns it right after the tracing interceptor, so a
+`observability.grpc.server_interceptors` runs it inside the tracing interceptor, so a
 faulted call still has its SERVER span (marked ``fault.injected``) and its RED observation. A
 flag's target is the full method, ``/order.v1.OrderService/CreateOrder``, or ``*``; health and
 reflection are never faulted (a drill must not make the orchestrator kill the process).
