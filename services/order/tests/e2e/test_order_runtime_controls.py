@@ -133,7 +133,8 @@ async def test_debug_and_sampling_change_at_run_time(
         )
 
     def debug_lines() -> int:
-        return stack.orders.log().count('"level":"DEBUG"')
+        log: str = stack.orders.log()
+        return log.count('"level":"DEBUG"')
 
     async with (
         grpc.aio.insecure_channel(stack.grpc_target) as channel,
