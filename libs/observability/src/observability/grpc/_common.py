@@ -9,6 +9,22 @@ import grpc
 _BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
 
 
+_GO_SPELLINGS = {grpc.StatusCode.OK: "OK", grpc.StatusCode.CANCELLED: "Canceled"}
+
+
+def _metric_label(code: grpc.StatusCode) -> str:
+    # Go's spelling (codes.Code.String()): the enum's words joined, but OK and Canceled.
+    return _GO_SPELLINGS.get(code) or "".join(w.capitalize() for w in code.name.split("_"))
+
+
+#: The ``grpc_code`` label value per status, spelt as go-grpc-prometheus and grpc-go spell it
+#: (``Unavailable``, ``InvalidArgument``): the convention the SLO rules, the alerts and every
+#: community gRPC dashboard match on. Python's enum names (``UNAVAILABLE``) would match none.
+METRIC_CODE_LABELS: dict[grpc.StatusCode, str] = {
+    code: _metric_label(code) for code in grpc.StatusCode
+}
+
+
 def split_method(full_method: str) -> tuple[str, str]:
     """``/order.v1.OrderService/CreateOrder`` -> (``order.v1.OrderService``, ``CreateOrder``)."""
     service, _, method = full_method.lstrip("/").rpartition("/")

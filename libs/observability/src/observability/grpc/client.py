@@ -11,7 +11,12 @@ import grpc
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
-from observability.grpc._common import as_status_code, rpc_attributes, split_method
+from observability.grpc._common import (
+    METRIC_CODE_LABELS,
+    as_status_code,
+    rpc_attributes,
+    split_method,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -61,7 +66,7 @@ class _ClientObserver:
         exemplar = (
             {"trace_id": format(context.trace_id, "032x")} if context.trace_flags.sampled else None
         )
-        self._duration.labels(service, method, status.name).observe(
+        self._duration.labels(service, method, METRIC_CODE_LABELS[status]).observe(
             time.perf_counter() - started, exemplar
         )
 

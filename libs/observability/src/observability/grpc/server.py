@@ -36,7 +36,12 @@ from observability.access_policy import (
     AccessPolicy,
     access_policy_of,
 )
-from observability.grpc._common import as_status_code, rpc_attributes, split_method
+from observability.grpc._common import (
+    METRIC_CODE_LABELS,
+    as_status_code,
+    rpc_attributes,
+    split_method,
+)
 from observability.grpc.faults import FaultInjectionInterceptor
 from observability.propagation import propagation_fields
 from observability.redaction import Redactor
@@ -200,7 +205,7 @@ class _Observed:
         child = self._children.get(code)
         if child is None:
             child = self._children[code] = self._duration.labels(
-                self.service, self.method, code.name
+                self.service, self.method, METRIC_CODE_LABELS[code]
             )
         # The exemplar names a trace the store keeps: a sampled one only.
         child.observe(
