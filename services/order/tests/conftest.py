@@ -39,6 +39,7 @@ from threadline_contracts.order.v1 import order_pb2_grpc
 from threadline_native.component import Context
 from threadline_native.components.kafka import Kafka
 from threadline_native.paths import Layout, find_project_root
+from threadline_native.proxies import declared_proxies, kafka_listeners
 from threadline_native.stack import ensure_up, stop_components
 from threadline_native.versions import load_versions
 from threadline_testing.known_secrets import register_secret, register_signing_keys
@@ -309,6 +310,9 @@ def private_broker(context: Context, *, port: int, controller_port: int) -> Kafk
             text = properties.read_text()
             text = text.replace("127.0.0.1:9092", f"127.0.0.1:{port}")
             text = text.replace("127.0.0.1:9094", f"127.0.0.1:{controller_port}")
+            # The stack's broker holds the proxied listeners' ports; this one binds free ones.
+            for listener in kafka_listeners(declared_proxies()):
+                text = text.replace(f":{listener.port}", f":{free_port()}")
             properties.write_text(text)
             return properties
 

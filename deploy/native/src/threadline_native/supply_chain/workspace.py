@@ -157,5 +157,10 @@ def exported_requirements(root: Path, *export_args: str) -> dict[str, str]:
     requirements = {}
     for line in text.splitlines():
         if match := re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==\S+\s*(?:;\s*(.*))?$", line.strip()):
-            requirements[canonical_name(match.group(1))] = match.group(2) or ""
+            name, marker = canonical_name(match.group(1)), match.group(2) or ""
+            # One name may be locked at several versions, one per Python range: either applies.
+            if name in requirements:
+                earlier = requirements[name]
+                marker = f"({earlier}) or ({marker})" if earlier and marker else ""
+            requirements[name] = marker
     return requirements
