@@ -154,7 +154,7 @@ def exported_requirements(root: Path, *export_args: str) -> dict[str, str]:
         "--no-emit-workspace",
         *(arg for arg in export_args if arg != "--frozen"),  # given once above
     )
-    requirements = {}
+    requirements: dict[str, str] = {}
     for line in text.splitlines():
         if match := re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==\S+\s*(?:;\s*(.*))?$", line.strip()):
             name, marker = canonical_name(match.group(1)), match.group(2) or ""
