@@ -124,6 +124,10 @@ bench: setup ## Highest throughput at p99 < 250 ms, no errors (Locust on CPU 1);
 bench-floor: setup ## The same steps against the bare frameworks, stack down: what is left for the services; docs/benchmarks/floor.md
 	@$(RUN) python -m threadline_benchmarks floor $(BENCH_ARGS)
 
+.PHONY: bench-compare
+bench-compare: setup ## bench-floor then bench, same steps, one run (stack down at the start; started for the second part): stack/floor throughput and CPU per request per service; docs/benchmarks/compare.md
+	@$(RUN) python -m threadline_benchmarks compare $(BENCH_ARGS)
+
 .PHONY: new-service
 new-service: setup ## New service from templates/service, registered everywhere: NAME=payment KIND=http|grpc (PORT=, ADMIN_PORT= optional)
 	@$(RUN) python -m threadline_native.scaffold new "$(NAME)" --kind "$(KIND)" $(if $(PORT),--port $(PORT)) $(if $(ADMIN_PORT),--admin-port $(ADMIN_PORT))

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "observability-inprocess": ("", "threadline_benchmarks.observability.inprocess:main"),
     "toxiproxy": ("bench-toxiproxy", "threadline_benchmarks.toxiproxy:main"),
     "stack": ("bench-stack", "threadline_benchmarks.stack:main"),
+    "compare": ("bench-compare", "threadline_benchmarks.load.cli:compare"),
 }
 
 

@@ -1,4 +1,5 @@
-"""`make bench` and `make bench-floor`: the load benchmark's options and its two entry points."""
+"""`make bench`, `make bench-floor` and `make bench-compare`: the load benchmark's options and
+its three entry points."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from threadline_benchmarks.load.compare import run_compare
 from threadline_benchmarks.load.floor import PortsBusyError, run_floor
 from threadline_benchmarks.load.search import run_bench
 from threadline_benchmarks.load.steps import BenchSettings
 from threadline_loadtests.cli import AUTO, resolve_otlp_endpoint
 from threadline_loadtests.options import DEFAULT_TRACE_SAMPLE_RATIO
 
-__all__ = ["bench", "floor"]
+__all__ = ["bench", "compare", "floor"]
 
 EXIT_ERROR = 2
 
@@ -27,6 +29,7 @@ def _settings(
     parser.add_argument("--cpus", default="1", help="Locust's CPU(s), taskset -c")
     parser.add_argument("--step-time", default="45s", help="duration of each step")
     parser.add_argument("--start-rps", type=float, default=start_rps)
+    parser.add_argument("--climb-rps", type=float, default=200.0, help="climb by this much")
     parser.add_argument("--user-rps", type=float, default=10.0, help="requests/s each user aims at")
     parser.add_argument("--max-rps", type=float, default=2000.0)
     parser.add_argument("--trace-sample-ratio", type=float, default=DEFAULT_TRACE_SAMPLE_RATIO)
@@ -41,6 +44,7 @@ def _settings(
         cpus=args.cpus,
         step_time=args.step_time,
         start_rps=args.start_rps,
+        climb_step_rps=args.climb_rps,
         max_rps=args.max_rps,
         user_rps=args.user_rps,
         trace_sample_ratio=args.trace_sample_ratio,
@@ -73,4 +77,20 @@ def floor(argv: Sequence[str] | None = None) -> int:
         return run_floor(settings)
     except PortsBusyError as error:
         print(f"bench-floor: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def compare(argv: Sequence[str] | None = None) -> int:
+    """The floor, then the stack, same steps, one run; the ratio (docs/benchmarks/compare.md)."""
+    settings = _settings(
+        argv,
+        prog="bench-compare",
+        doc="docs/benchmarks/compare.md",
+        out="reports/bench-compare",
+        start_rps=200.0,
+    )
+    try:
+        return run_compare(settings)
+    except PortsBusyError as error:
+        print(f"bench-compare: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -8,6 +8,8 @@ offered load: what is left of the two cores is all the real services can spend o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -15,7 +17,7 @@ from threadline_benchmarks.load.search import port_answers, run_bench
 from threadline_benchmarks.load.steps import BenchSettings
 from threadline_loadtests.stub_services import running_stand_in
 
-__all__ = ["PortsBusyError", "run_floor"]
+__all__ = ["PortsBusyError", "run_floor", "running_floor"]
 
 FLOOR_SERVICES = "threadline_benchmarks.load.floor_services"
 
@@ -24,8 +26,9 @@ class PortsBusyError(RuntimeError):
     """Something already answers on a port the floor services need."""
 
 
-def run_floor(settings: BenchSettings) -> int:
-    """Start the floor services on the benchmark's ports, run its steps, stop them."""
+@contextmanager
+def running_floor(settings: BenchSettings) -> Iterator[BenchSettings]:
+    """The floor services on the benchmark's ports for the block; the settings to run against."""
     http_port = urlsplit(settings.host).port or 80
     grpc_port = int(settings.grpc_target.rsplit(":", 1)[1])
     busy = [port for port in (http_port, grpc_port) if port_answers(port)]
@@ -40,4 +43,10 @@ def run_floor(settings: BenchSettings) -> int:
             FLOOR_SERVICES, "grpc", "--port", str(grpc_port), "--user-port", str(http_port)
         ),
     ):
-        return run_bench(replace(settings, floor=True))
+        yield replace(settings, floor=True)
+
+
+def run_floor(settings: BenchSettings) -> int:
+    """Start the floor services on the benchmark's ports, run its steps, stop them."""
+    with running_floor(settings) as floor:
+        return run_bench(floor)

@@ -34,7 +34,7 @@ from threadline_loadtests.runner import (
 )
 from threadline_loadtests.summary import RunSummary
 
-__all__ = ["port_answers", "run_bench", "search"]
+__all__ = ["best_step", "port_answers", "run_bench", "search", "search_and_write"]
 
 
 def _run_step(
@@ -135,6 +135,20 @@ def search(settings: BenchSettings, accounts_file: Path) -> list[Step]:
 
 
 def run_bench(settings: BenchSettings) -> int:
+    """Run the search, write its page; 0 when a step held."""
+    _, best = search_and_write(settings)
+    if best is None or best.mixed is None:
+        print("bench: no step held p99 and zero errors")
+        return 1
+    print(f"bench: highest throughput holding the limits: {best.mixed.rps:.0f} req/s")
+    return 0
+
+
+def search_and_write(settings: BenchSettings) -> tuple[list[Step], Step | None]:
+    """Prepare the test data, search, write the page and its charts.
+
+    Every step run, and the best that held (None when none did).
+    """
     started = datetime.now(UTC)
     load_before = os.getloadavg()
     stack = {name: port_answers(port) for name, port in STACK_PORTS.items()}
@@ -151,8 +165,7 @@ def run_bench(settings: BenchSettings) -> int:
     assert prepared.accounts_file is not None
     steps = search(settings, prepared.accounts_file)
     load_after = os.getloadavg()
-    held = [step for step in steps if step.holds and step.mixed is not None]
-    best = max(held, key=lambda step: step.mixed.rps if step.mixed else 0.0, default=None)
+    best = best_step(steps)
     # Beside the page, named after it: load.md's charts in load/, floor.md's in floor/.
     chart_dir = settings.doc.parent / settings.doc.stem
     chart_dir.mkdir(parents=True, exist_ok=True)
@@ -170,11 +183,13 @@ def run_bench(settings: BenchSettings) -> int:
         )
     )
     print(f"bench: wrote {settings.doc}")
-    if best is None or best.mixed is None:
-        print("bench: no step held p99 and zero errors")
-        return 1
-    print(f"bench: highest throughput holding the limits: {best.mixed.rps:.0f} req/s")
-    return 0
+    return steps, best
+
+
+def best_step(steps: list[Step]) -> Step | None:
+    """The step that held with the highest delivered throughput, if any held."""
+    held = [step for step in steps if step.holds and step.mixed is not None]
+    return max(held, key=lambda step: step.mixed.rps if step.mixed else 0.0, default=None)
 
 
 def port_answers(port: int) -> bool:
