@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from threadline_benchmarks import cli
-from threadline_benchmarks.harness import page
+from threadline_benchmarks.harness import page, wrk
 from threadline_benchmarks.harness.closed_loop import closed_loop, percentile_ms
 from threadline_benchmarks.harness.page import NOTES_MARKER, portable, write_page
 from threadline_benchmarks.harness.ratios import paired_summary
@@ -70,6 +70,40 @@ def test_in_turns_runs_every_arm_each_turn_in_order() -> None:
     figures = in_turns(["a", "b"], run, turns=3)
     assert ran == ["a", "b", "a", "b", "a", "b"]
     assert figures == {0: [1, 3, 5], 1: [2, 4, 6]}
+
+
+def test_wrk_scenarios_take_turns_and_their_turns_are_combined(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[tuple[str, int]] = []
+
+    def run_wrk(
+        name: str, url: str, *, seconds: int, connections: int, lua: str, note: str
+    ) -> wrk.Result:
+        ran.append((name, seconds))
+        turn = len(ran)
+        return wrk.Result(
+            scenario=name,
+            connections=connections,
+            requests=100 * turn,
+            seconds=seconds,
+            throughput_rps=0.0,
+            p50_ms=float(turn),
+            p99_ms=9.0 if turn == 3 else 4.0,
+            non_2xx=1,
+            socket_errors=0,
+            note=note,
+        )
+
+    monkeypatch.setattr(wrk, "run_wrk", run_wrk)
+    fast, slow = wrk.in_turns(
+        [("fast", "u", "", "n1"), ("slow", "u", "", "n2")], seconds=6, connections=8, turns=3
+    )
+    assert ran == [("fast", 2), ("slow", 2)] * 3
+    # fast ran 1st, 3rd and 5th: 100 + 300 + 500 requests over 6 s; p50 the turns' median.
+    assert (fast.requests, fast.seconds, fast.throughput_rps) == (900, 6, 150.0)
+    assert (fast.p50_ms, fast.p99_ms, fast.non_2xx, fast.note) == (3.0, 9.0, 3, "n1")
+    assert (slow.scenario, slow.requests, slow.p99_ms) == ("slow", 1200, 4.0)
 
 
 def test_a_page_keeps_its_notes_and_writes_json_beside_it(tmp_path: Path) -> None:

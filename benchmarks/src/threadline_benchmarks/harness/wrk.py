@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
+from threadline_benchmarks.harness import schedule
+
 # wrk's Lua: one JSON line with the figures, read back by `_wrk`.
 _REPORT_LUA = """
 done = function(summary, latency, requests)
@@ -86,13 +88,13 @@ def in_turns(
     of the turns' p50s, p99 the highest of their p99s.
     """
     per_turn = max(1, round(seconds / turns))
-    runs: dict[str, list[Result]] = {name: [] for name, *_ in scenarios}
-    for _ in range(turns):
-        for name, url, lua, note in scenarios:
-            runs[name].append(
-                run_wrk(name, url, seconds=per_turn, connections=connections, lua=lua, note=note)
-            )
-    return [_combined(runs[name]) for name, *_ in scenarios]
+
+    def run(scenario: tuple[str, str, str, str]) -> Result:
+        name, url, lua, note = scenario
+        return run_wrk(name, url, seconds=per_turn, connections=connections, lua=lua, note=note)
+
+    runs = schedule.in_turns(scenarios, run, turns=turns)
+    return [_combined(runs[index]) for index in range(len(scenarios))]
 
 
 def _combined(turns: list[Result]) -> Result:
