@@ -1,7 +1,8 @@
-"""SQLAlchemy: contrib spans per statement, and the connection pool as a gauge."""
+"""SQLAlchemy: contrib spans per statement, the connection pool as a gauge, readiness on it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
@@ -11,6 +12,8 @@ from observability.redaction import Redactor
 from observability.tracing import drops_children_of_unsampled, in_unsampled_trace
 
 if TYPE_CHECKING:
+    from contextlib import AsyncExitStack
+
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from observability.telemetry import Telemetry
@@ -19,8 +22,40 @@ __all__ = [
     "ParentFollowingEngineTracer",
     "RedactingEngineTracer",
     "instrument_engine",
+    "open_engine",
     "pool_state",
 ]
+
+StartupCheck = Callable[["AsyncEngine"], Awaitable[object]]
+"""Run once on the new engine before it serves (e.g. refusing a database not at migration head)."""
+
+
+async def open_engine(
+    engine: AsyncEngine,
+    telemetry: Telemetry,
+    stack: AsyncExitStack,
+    *,
+    pool_name: str,
+    startup_check: StartupCheck | None = None,
+    check_name: str = "postgres",
+) -> AsyncEngine:
+    """Put a service's engine to work: instrumented, disposed of by ``stack``, in readiness.
+
+    ``startup_check`` runs before the engine is handed back (a failure there fails start-up,
+    with the engine already on the stack to be disposed of); readiness then asks the database
+    for ``SELECT 1`` under the check ``check_name``.
+    """
+    stack.push_async_callback(engine.dispose)
+    instrument_engine(engine, telemetry, pool_name=pool_name)
+    if startup_check is not None:
+        await startup_check(engine)
+
+    async def database_answers() -> None:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
+    telemetry.health.add_check(check_name, database_answers)
+    return engine
 
 
 def instrument_engine(

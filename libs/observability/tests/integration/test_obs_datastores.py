@@ -1,6 +1,11 @@
-"""Statement and command spans against real PostgreSQL and Redis, inside the caller's trace."""
+"""Statement and command spans against real PostgreSQL and Redis, inside the caller's trace;
+an engine opened for a service (readiness, start-up check, disposal) on real PostgreSQL."""
 
 from __future__ import annotations
+
+import asyncio
+import socket
+from contextlib import AsyncExitStack
 
 import opentelemetry.instrumentation.redis as redis_instrumentation
 import pytest
@@ -10,11 +15,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from observability import Telemetry
+from observability.health import CheckState
 from observability.redis import instrument_redis
-from observability.sqlalchemy import ParentFollowingEngineTracer, instrument_engine
+from observability.sqlalchemy import ParentFollowingEngineTracer, instrument_engine, open_engine
 from observability.testing import isolated_telemetry, unsampled_span
 
 pytestmark = pytest.mark.integration
@@ -150,3 +156,100 @@ async def test_redis_commands_of_unsampled_traces_skip_the_span_work(
     assert len(formatted) == 1
     names = [span.name for span in spans.get_finished_spans() if span.kind is SpanKind.CLIENT]
     assert names == ["GET"]
+
+
+async def connections_named(database_url: str, application_name: str) -> int:
+    """How many server connections ``application_name`` holds, seen from a separate engine."""
+    observer = create_async_engine(database_url)
+    try:
+        async with observer.connect() as connection:
+            count = await connection.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": application_name},
+            )
+    finally:
+        await observer.dispose()
+    return int(count or 0)
+
+
+async def connections_left(database_url: str, application_name: str) -> int:
+    """`connections_named` once the server has let closed ones go (a backend exits just after
+    its client's goodbye), or what is still there after two seconds."""
+    for _ in range(20):
+        if (held := await connections_named(database_url, application_name)) == 0:
+            return 0
+        await asyncio.sleep(0.1)
+    return held
+
+
+async def test_an_opened_engine_is_ready_checked_and_disposed_with_its_stack(
+    telemetry: Telemetry, database_url: str
+) -> None:
+    application = "obs-open-engine"
+    checked: list[AsyncEngine] = []
+
+    async def startup_check(engine: AsyncEngine) -> None:
+        checked.append(engine)
+
+    engine = create_async_engine(
+        database_url, connect_args={"server_settings": {"application_name": application}}
+    )
+    telemetry.health.mark_started()
+    async with AsyncExitStack() as stack:
+        opened = await open_engine(
+            engine, telemetry, stack, pool_name="items", startup_check=startup_check
+        )
+        report = await telemetry.health.readiness()
+        held = await connections_named(database_url, application)
+        pool_gauge = telemetry.metrics.registry.get_sample_value(
+            "db_pool_connections", {"pool": "items", "state": "idle"}
+        )
+
+    assert opened is engine
+    assert checked == [engine]
+    assert report.ok, report.as_dict()
+    assert [(c.name, c.state) for c in report.checks] == [("postgres", CheckState.OK)]
+    assert pool_gauge == 1  # instrumented: the readiness check's connection, back in the pool
+    assert held == 1
+    assert await connections_left(database_url, application) == 0  # disposed by the stack
+
+
+async def test_an_engine_whose_database_is_away_turns_readiness_false(
+    telemetry: Telemetry,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    engine = create_async_engine(
+        f"postgresql+asyncpg://nobody:secret@127.0.0.1:{port}/none", connect_args={"timeout": 0.5}
+    )
+    telemetry.health.mark_started()
+    async with AsyncExitStack() as stack:
+        await open_engine(engine, telemetry, stack, pool_name="items")
+        report = await telemetry.health.readiness()
+
+    assert not report.ok
+    assert report.reasons == ("check postgres fail",)
+
+
+async def test_a_failed_startup_check_fails_the_start_and_still_disposes_the_engine(
+    telemetry: Telemetry, database_url: str
+) -> None:
+    application = "obs-open-engine-refused"
+
+    async def not_migrated(engine: AsyncEngine) -> None:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+        raise LookupError("not at head")
+
+    engine = create_async_engine(
+        database_url, connect_args={"server_settings": {"application_name": application}}
+    )
+    with pytest.raises(LookupError, match="not at head"):
+        async with AsyncExitStack() as stack:
+            await open_engine(
+                engine, telemetry, stack, pool_name="items", startup_check=not_migrated
+            )
+
+    assert await connections_left(database_url, application) == 0
+    assert [c.name for c in (await telemetry.health.readiness()).checks] == []

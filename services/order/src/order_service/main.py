@@ -20,13 +20,12 @@ import grpc
 import httpx
 from aiokafka import AIOKafkaProducer
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry, setup
 from observability.grpc import add_health_servicer, server_interceptors
 from observability.httpx import instrument_client
-from observability.sqlalchemy import instrument_engine
+from observability.sqlalchemy import open_engine
 from order_service.adapters.catalog import CachedCatalog
 from order_service.adapters.circuit_breaker import CircuitBreaker
 from order_service.adapters.database import create_engine
@@ -85,24 +84,19 @@ async def open_database(
     settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
 ) -> AsyncEngine:
     """The `orders` engine, instrumented, checked for migrations and for readiness."""
-    engine = create_engine(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout_seconds=settings.db_pool_timeout_seconds,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
+    return await open_engine(
+        create_engine(
+            settings.database_url.get_secret_value(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        ),
+        telemetry,
+        stack,
+        pool_name="orders",
+        startup_check=require_head if settings.require_migrated_database else None,
     )
-    stack.push_async_callback(engine.dispose)
-    instrument_engine(engine, telemetry, pool_name="orders")
-    if settings.require_migrated_database:
-        await require_head(engine)
-
-    async def postgres_answers() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
-    telemetry.health.add_check("postgres", postgres_answers)
-    return engine
 
 
 def build_relay(

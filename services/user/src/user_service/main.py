@@ -18,14 +18,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry, setup
 from observability.fastapi import instrument_app
 from observability.fastapi import serve as serve_app
 from observability.redis import instrument_redis
-from observability.sqlalchemy import instrument_engine
+from observability.sqlalchemy import open_engine
 from user_service.adapters.cache import CACHE_NAME, CacheCounters, RedisUserCache
 from user_service.adapters.database import create_engine
 from user_service.adapters.events import MetricUserEvents
@@ -100,24 +99,19 @@ async def open_database(
     settings: Settings, telemetry: Telemetry, stack: AsyncExitStack
 ) -> AsyncEngine:
     """The `users` engine, instrumented, checked for migrations and for readiness."""
-    engine = create_engine(
-        settings.database_url.get_secret_value(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout_seconds=settings.db_pool_timeout_seconds,
-        statement_timeout_ms=settings.db_statement_timeout_ms,
+    return await open_engine(
+        create_engine(
+            settings.database_url.get_secret_value(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        ),
+        telemetry,
+        stack,
+        pool_name="users",
+        startup_check=require_head if settings.require_migrated_database else None,
     )
-    stack.push_async_callback(engine.dispose)
-    instrument_engine(engine, telemetry, pool_name="users")
-    if settings.require_migrated_database:
-        await require_head(engine)
-
-    async def postgres_answers() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
-    telemetry.health.add_check("postgres", postgres_answers)
-    return engine
 
 
 def open_redis(settings: Settings, telemetry: Telemetry, stack: AsyncExitStack) -> Redis:
