@@ -120,6 +120,7 @@ class LoadSession:
                 trace_id=str(context["trace_id"]),
                 sampled=bool(context["sampled"]),
                 error=exception,
+                response_time_ms=response_time,
             )
         self.slowest.record(
             name,

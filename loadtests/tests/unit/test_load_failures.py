@@ -38,18 +38,28 @@ def test_the_session_records_each_failed_request_and_only_those(tmp_path: Path) 
         ("b" * 32, "503 injected fault", True)
     ]
     assert failures[0].name == "GET /v1/users/{user_id}"
+    assert failures[0].response_time_ms == 12.0
+    assert failures[0].started_at == failures[0].at - 0.012
 
 
 def test_failures_are_appended_in_order_with_their_time(tmp_path: Path) -> None:
     log = FailureLog(tmp_path / "failures.jsonl")
 
-    log.record(name="CreateOrder", trace_id="c" * 32, sampled=False, error="UNAVAILABLE")
+    log.record(
+        name="CreateOrder",
+        trace_id="c" * 32,
+        sampled=False,
+        error="UNAVAILABLE",
+        response_time_ms=250.0,
+    )
     log.record(name="CreateOrder", trace_id="d" * 32, sampled=True, error="x" * 1000)
 
     first, second = read_failures(log.path)
     assert (first.trace_id, second.trace_id) == ("c" * 32, "d" * 32)
     assert first.at <= second.at
     assert len(second.error) == 200
+    assert first.started_at == first.at - 0.25
+    assert second.response_time_ms is None and second.started_at is None
 
 
 def test_a_torn_last_line_is_skipped_and_a_missing_file_is_empty(tmp_path: Path) -> None:
