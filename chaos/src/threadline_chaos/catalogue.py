@@ -7,7 +7,8 @@ Chaos Toolkit does not know about:
       - name: threadline
         recovery_bound_seconds: 60         # SLIs back within this after the fault is undone
         expected_alert: null               # or {alertname, must_fire, fire_within_s,
-                                           #     resolve_within_s} (record.AlertExpectation)
+                                           #     resolve_within_s} (record.AlertExpectation),
+                                           # or a list of them
         reconcile: true                    # compare orders DB, orders.v1 and user statistics
 """
 
@@ -62,8 +63,10 @@ class Drill:
 
     @property
     def alert_expectations(self) -> list[AlertExpectation]:
-        expected = self.settings.get("expected_alert")
-        return [AlertExpectation(**expected)] if expected else []
+        expected = self.settings.get("expected_alert") or []
+        # One alert or several (one that must fire, another that must stay silent).
+        entries = expected if isinstance(expected, list) else [expected]
+        return [AlertExpectation(**entry) for entry in entries]
 
 
 def load_drill(path: Path) -> Drill:

@@ -1,0 +1,75 @@
+"""A probe that times the outbox backlog draining after the relay is let go again.
+
+The order API process watches the outbox (`outbox_backlog_events`,
+`outbox_oldest_event_age_seconds`, read from the database every second) whatever the relay is
+doing, so its admin port shows the backlog a frozen or stopped relay left behind.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration
+
+from threadline_chaos import run_dir
+from threadline_chaos.admin_metrics import AdminMetricsError, read_exposition, sample_in
+
+__all__ = ["await_outbox_drained"]
+
+WATCHING_PROCESS = "order"
+POLL_SECONDS = 0.25
+
+
+def _backlog(admin_url: str | None) -> tuple[float | None, float | None]:
+    # Both gauges from one reading, so the count and the age describe the same moment.
+    exposition = read_exposition(WATCHING_PROCESS, url=admin_url)
+    events = sample_in(exposition, "outbox_backlog_events", {})
+    return events, sample_in(exposition, "outbox_oldest_event_age_seconds", {})
+
+
+def await_outbox_drained(
+    *,
+    bound_seconds: float,
+    settled_age_seconds: float = 2.0,
+    admin_url: str | None = None,
+    configuration: Configuration = None,
+) -> dict[str, Any]:
+    """Wait until the oldest unpublished outbox row is younger than settled_age_seconds.
+
+    Call it right after the relay is resumed or started: the first reading is the backlog it
+    found (the gauges are at most a second old), the time is from then. Under load the outbox
+    is never quite empty (orders keep arriving), so "drained" means nothing old is left.
+    """
+    began = time.monotonic()
+    first: tuple[float | None, float | None] | None = None
+    last: tuple[float | None, float | None] = (None, None)
+    error = ""
+    while True:
+        try:
+            last = _backlog(admin_url)
+            error = ""
+        except AdminMetricsError as failure:
+            error = str(failure)
+        if first is None and last[0] is not None:
+            first = last
+        elapsed = time.monotonic() - began
+        events, age = last
+        if age is not None and age <= settled_age_seconds:
+            result = {
+                "backlog_events_at_start": first[0] if first else None,
+                "oldest_age_at_start_s": first[1] if first else None,
+                "drained_after_s": round(elapsed, 2),
+                "backlog_events_after": events,
+                "bound_seconds": bound_seconds,
+            }
+            run_dir.write_json("outbox-drain.json", result)
+            return result
+        if elapsed >= bound_seconds:
+            seen = f"{events or 0:g} rows, the oldest {age:.1f} s old" if age is not None else error
+            raise ActivityFailed(
+                f"the outbox backlog did not drain within {bound_seconds:.0f} s: "
+                f"{seen or 'the order admin port shows no outbox gauges'}"
+            )
+        time.sleep(POLL_SECONDS)
