@@ -15,12 +15,17 @@ connection is reset. So every CreateOrder or CancelOrder that ended UNAVAILABLE 
 was a refusal. "p99 of the refused calls under 50 ms" is
 then: the histogram's UNAVAILABLE calls in the le="0.05" bucket are at least 99% of the
 refusals the breaker counted. Both are raw counter deltas of one scrape target, so they share
-their sample times (no `increase()` extrapolation). Locust keeps no per-request times (only
-aggregates and the failed requests), so the client side cannot give this split.
+their sample times (no `increase()` extrapolation).
+
+The client's view is kept beside it, not judged: the refused CreateOrders as Locust saw them
+(its failed requests whose error says the circuit is open, with their response times). Those
+times include the load generator's own scheduling on the same shared two-core machine, so they
+say what a caller waited, not how fast the service refused.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,6 +38,8 @@ from threadline_chaos import run_dir
 from threadline_chaos.admin_metrics import AdminMetricsError, read_sample
 from threadline_chaos.endpoints import endpoint
 from threadline_chaos.prometheus import PrometheusError, query, single_value
+from threadline_loadtests.failures import FailedRequest, read_failures
+from threadline_loadtests.runner import FAILURES_JSONL
 
 __all__ = ["await_breaker_closed", "breaker_refused_fast"]
 
@@ -42,6 +49,8 @@ DEFAULT_BREAKER = "user-service"
 CHECKED_METHODS = ("CreateOrder", "CancelOrder")
 CLOSED = 0.0
 POLL_SECONDS = 0.25
+# How a refusal reads to the client (domain/errors.py DependencyUnavailableError's message).
+REFUSAL_TEXT = "circuit open"
 
 Query = Callable[[str], float | None]
 
@@ -146,6 +155,33 @@ def problems(
     return found
 
 
+def nearest_rank(values: list[float], quantile: float) -> float | None:
+    """The quantile of values by nearest rank (None for no values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(quantile * len(ordered)) - 1, 0)]
+
+
+def client_refusals(
+    failures: list[FailedRequest], *, since: float, until: float
+) -> dict[str, float | int | None]:
+    """The CreateOrders the client saw refused by the breaker between since and until."""
+    times = [
+        f.response_time_ms
+        for f in failures
+        if since <= f.at <= until
+        and f.name.endswith("CreateOrder")
+        and REFUSAL_TEXT in f.error
+        and f.response_time_ms is not None
+    ]
+    return {
+        "count": len(times),
+        "p50_ms": nearest_rank(times, 0.5),
+        "p99_ms": nearest_rank(times, 0.99),
+    }
+
+
 def breaker_refused_fast(
     *,
     window_seconds: int,
@@ -171,9 +207,14 @@ def breaker_refused_fast(
         )
     except PrometheusError as error:
         raise ActivityFailed(f"cannot measure the breaker: {error}") from error
+    now = time.time()
+    failures = read_failures(run_dir.current() / run_dir.LOAD_DIR / FAILURES_JSONL)
     result: dict[str, Any] = {
         **asdict(figures),
         "refused_fast_share": figures.refused_fast_share,
+        "client_refused_create_order": client_refusals(
+            failures, since=now - window_seconds, until=now
+        ),
     }
     found = problems(
         figures,

@@ -15,7 +15,15 @@ from chaoslib.exceptions import ActivityFailed
 
 from threadline_chaos import breaker, journal, outbox
 from threadline_chaos.admin_metrics import sample_in
-from threadline_chaos.breaker import BreakerFigures, expressions, measure, problems
+from threadline_chaos.breaker import (
+    BreakerFigures,
+    client_refusals,
+    expressions,
+    measure,
+    nearest_rank,
+    problems,
+)
+from threadline_loadtests.failures import FailedRequest
 
 Serve = Callable[[str], tuple[str, str]]  # path and query -> (content type, body)
 
@@ -167,6 +175,30 @@ def test_the_probe_fails_the_activity_with_the_numbers_and_keeps_them(
         ]
         == []
     )
+
+
+def test_the_client_view_counts_only_create_orders_the_breaker_refused_in_the_window() -> None:
+    def failure(
+        at: float, error: str, ms: float | None, name: str = "CreateOrder"
+    ) -> FailedRequest:
+        return FailedRequest(at, f"order.v1.OrderService/{name}", "t", True, error, ms)
+
+    open_text = "UNAVAILABLE: user-service is unavailable: circuit open after repeated failures"
+    failures = [
+        failure(100.0, open_text, 4.0),
+        failure(101.0, open_text, 9.0),
+        failure(102.0, open_text, 30.0),
+        failure(103.0, "user-service is unavailable: no answer within the deadline", 1600.0),
+        failure(104.0, open_text, 5.0, name="CancelOrder"),
+        failure(50.0, open_text, 900.0),  # before the window
+    ]
+    assert client_refusals(failures, since=90, until=110) == {
+        "count": 3,
+        "p50_ms": 9.0,
+        "p99_ms": 30.0,
+    }
+    assert nearest_rank([], 0.99) is None
+    assert nearest_rank([float(n) for n in range(1, 201)], 0.99) == 198.0
 
 
 def test_a_failed_breaker_probe_reaches_the_verdict_as_a_reason() -> None:
