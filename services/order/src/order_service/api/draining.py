@@ -7,12 +7,18 @@ interceptor answers each new call UNAVAILABLE while the calls already running co
 only when none is left and no new call has arrived for a short quiet period (or the grace
 period ends) is the server stopped. The quiet period matters: calls a client sent just before
 it saw the refusals are still queued inside gRPC, and stopping then would cancel them.
+
+When it stops the server it logs one line, "grpc drain finished", with what the drain did:
+the calls running when it began, how they ended (OK or with an error status), how many new
+calls it refused, and how many were still running when the grace period ran out (cancelled by
+the stop). The terminate-order chaos drill reads that line as the server's own account.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +27,8 @@ import grpc
 
 from order_service.api.errors import status_trailer
 from order_service.api.unary_interceptor import Behavior, UnaryWrappingInterceptor
+
+_log = logging.getLogger(__name__)
 
 _REFUSAL = "the server is shutting down; retry on another instance"
 # How long no new call may arrive before the drained server is stopped.
@@ -35,6 +43,10 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_arrival = 0.0
+        # What happened to calls while draining: refused, and how the running ones ended.
+        self._refused = 0
+        self._ended_ok = 0
+        self._ended_with_error = 0
 
     @property
     def in_flight(self) -> int:
@@ -42,8 +54,10 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
 
     async def drain(self, server: grpc.aio.Server, seconds_left: float) -> None:
         """Refuse new calls, wait for running ones, then stop the server (drain step)."""
-        deadline = time.monotonic() + seconds_left
+        began = time.monotonic()
+        deadline = began + seconds_left
         self._draining = True
+        running_at_start = self._in_flight
         with contextlib.suppress(TimeoutError):
             # Keep a second of the grace period for the steps that follow.
             async with asyncio.timeout(max(seconds_left - 1.0, 0.0)):
@@ -53,6 +67,17 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
                     if quiet_for >= QUIET_PERIOD_SECONDS and self._idle.is_set():
                         break
                     await asyncio.sleep(max(QUIET_PERIOD_SECONDS - quiet_for, 0.01))
+        _log.info(
+            "grpc drain finished",
+            extra={
+                "drain.running_at_start": running_at_start,
+                "drain.ended_ok": self._ended_ok,
+                "drain.ended_with_error": self._ended_with_error,
+                "drain.refused": self._refused,
+                "drain.left_running": self._in_flight,
+                "drain.seconds": round(time.monotonic() - began, 3),
+            },
+        )
         await server.stop(max(deadline - time.monotonic(), 0.1))
 
     def wrap(self, behavior: Behavior) -> Behavior:
@@ -62,6 +87,7 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             self._last_arrival = time.monotonic()
             if self._draining:
+                self._refused += 1
                 code = grpc.StatusCode.UNAVAILABLE
                 await context.abort(
                     code,
@@ -72,10 +98,19 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
                 )
             self._in_flight += 1
             self._idle.clear()
+            ended_ok = False
             try:
-                return await behavior(request, context)
+                response = await behavior(request, context)
+                # An error status leaves the behaviour as an exception (context.abort raises).
+                ended_ok = True
+                return response
             finally:
                 self._in_flight -= 1
+                if self._draining:
+                    if ended_ok:
+                        self._ended_ok += 1
+                    else:
+                        self._ended_with_error += 1
                 if self._in_flight == 0:
                     self._idle.set()
 

@@ -1,0 +1,105 @@
+"""The drain's own account: one line saying what ran, how it ended, what was refused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import grpc
+import pytest
+
+from order_service.api.draining import DrainingInterceptor
+
+SERVICE = "test.Slow"
+CALL = f"/{SERVICE}/Call"
+
+
+class _Slow:
+    """A handler that says when each call reached it, then takes its time."""
+
+    def __init__(self) -> None:
+        self.arrived: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def __call__(self, request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        self.arrived.put_nowait(request)
+        return await _slow(request, context)
+
+
+async def _slow(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+    await asyncio.sleep(3.0 if request == b"long" else 0.3)
+    if request == b"missing":
+        await context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+    return b"done"
+
+
+async def _serve(draining: DrainingInterceptor, slow: _Slow) -> tuple[grpc.aio.Server, str]:
+    server = grpc.aio.server(interceptors=[draining])
+    handler = grpc.method_handlers_generic_handler(
+        SERVICE, {"Call": grpc.unary_unary_rpc_method_handler(slow)}
+    )
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, f"127.0.0.1:{port}"
+
+
+async def test_the_drain_completes_running_calls_refuses_new_ones_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    draining = DrainingInterceptor(frozenset({SERVICE}))
+    slow = _Slow()
+    server, target = await _serve(draining, slow)
+    caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    async with grpc.aio.insecure_channel(target) as channel:
+        call = channel.unary_unary(CALL)
+
+        async def outcome(request: bytes) -> str:
+            try:
+                await call(request, timeout=5)
+            except grpc.aio.AioRpcError as error:
+                return str(error.code().name)
+            return "OK"
+
+        running = [asyncio.create_task(outcome(r)) for r in (b"a", b"b", b"missing")]
+        for _ in running:
+            await slow.arrived.get()
+        drain = asyncio.create_task(draining.drain(server, 5.0))
+        await asyncio.sleep(0.05)
+        late = await outcome(b"late")
+        await drain
+        outcomes = await asyncio.gather(*running)
+
+    assert outcomes == ["OK", "OK", "NOT_FOUND"]
+    assert late == "UNAVAILABLE"
+    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
+    account = {k: v for k, v in vars(line).items() if k.startswith("drain.")}
+    assert account.pop("drain.seconds") >= 0.2
+    assert account == {
+        "drain.running_at_start": 3,
+        "drain.ended_ok": 2,
+        "drain.ended_with_error": 1,
+        "drain.refused": 1,
+        "drain.left_running": 0,
+    }
+
+
+async def test_a_call_still_running_when_the_grace_period_ends_is_counted_as_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    draining = DrainingInterceptor(frozenset({SERVICE}))
+    slow = _Slow()
+    server, target = await _serve(draining, slow)
+    caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    async with grpc.aio.insecure_channel(target) as channel:
+        call = asyncio.ensure_future(channel.unary_unary(CALL)(b"long", timeout=5))
+        await slow.arrived.get()
+        # One second of the grace is kept for later steps: the wait gives up after 0.2 s.
+        await draining.drain(server, 1.2)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call
+
+    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
+    assert vars(line)["drain.running_at_start"] == 1
+    assert vars(line)["drain.left_running"] == 1
+    assert vars(line)["drain.ended_ok"] == 0
