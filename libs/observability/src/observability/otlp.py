@@ -34,7 +34,9 @@ from observability._protobuf import (
     string,
     varint,
 )
+from observability._reporting import HealthReportingExporter
 from observability._stopping import StoppableExporter
+from observability.export_health import ExportHealth
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -100,15 +102,23 @@ def encode_spans_fast(spans: Sequence[ReadableSpan], cache: EncodingCache | None
     return encode_by_resource_and_scope(spans, encode_span, cache or EncodingCache())
 
 
-class LeanOTLPSpanExporter(StoppableExporter, OTLPSpanExporter):
-    """The stock OTLP/gRPC span exporter with `encode_spans_fast` as its encoder."""
+class LeanOTLPSpanExporter(StoppableExporter, HealthReportingExporter, OTLPSpanExporter):
+    """The stock OTLP/gRPC span exporter with `encode_spans_fast` as its encoder.
+
+    Each batch's outcome goes to ``health`` (`observability.export_health`).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.health = ExportHealth("traces", self._endpoint)
         self._encoding_cache = EncodingCache()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.FAILURE if self.stopped else super().export(spans)
+        if self.stopped:
+            return SpanExportResult.FAILURE
+        result = super().export(spans)
+        self.health.exported(ok=result is SpanExportResult.SUCCESS, items=len(spans))
+        return result
 
     def _translate_data(self, data: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
         parse: Callable[[bytes], ExportTraceServiceRequest] = ExportTraceServiceRequest.FromString

@@ -11,6 +11,11 @@ export thread only joins bytes. Batching, scheduling, queue limits, ``OTEL_BSP_*
 ``OTEL_BLRP_*`` settings, flushing and shutdown are the stock processors' own; so are the
 exporters' transport, retries and timeouts.
 
+Each counts the items its full queue turns away on its exporter's `ExportHealth`
+(``telemetry_items_dropped_total{reason="queue_full"}``): the queue is bounded
+(``OTEL_BSP_MAX_QUEUE_SIZE`` / ``OTEL_BLRP_MAX_QUEUE_SIZE``, 2,048 items by default), so while
+the collector is unreachable memory stays bounded and the overflow is counted, not held.
+
 Both can `stop_exporting`: the final flush at shutdown is bounded
 (`Telemetry.shutdown`), and an exporter still retrying towards an unreachable collector when
 the time is up is stopped, so that it does not hold the process open.
@@ -21,7 +26,7 @@ objects: the access log encodes its line directly (`observability.access_log`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -36,7 +41,16 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+    from observability.export_health import ExportHealth
+
 __all__ = ["EncodingBatchLogRecordProcessor", "EncodingBatchSpanProcessor"]
+
+
+def _enqueue(batch_processor: Any, encoded: Encoded, health: ExportHealth) -> None:
+    """Queue ``encoded``; when the queue is full the SDK drops the oldest item: count it."""
+    if len(batch_processor._queue) >= batch_processor._max_queue_size:
+        health.queue_full()
+    batch_processor.emit(encoded)
 
 
 class EncodingBatchSpanProcessor(BatchSpanProcessor):
@@ -45,6 +59,11 @@ class EncodingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: LeanOTLPSpanExporter) -> None:
         super().__init__(exporter)
         self._exporter = exporter
+
+    @property
+    def health(self) -> ExportHealth:
+        """The exporter's export state and counters (`observability.export_health`)."""
+        return self._exporter.health
 
     def stop_exporting(self) -> None:
         """Stop the exporter: a retry in progress ends at once; later batches are dropped."""
@@ -55,7 +74,7 @@ class EncodingBatchSpanProcessor(BatchSpanProcessor):
         if not (context and context.trace_flags.sampled):
             return
         encoded = Encoded(span.resource, span.instrumentation_scope, encode_span(span))
-        self._batch_processor.emit(encoded)  # type: ignore[arg-type]
+        _enqueue(self._batch_processor, encoded, self._exporter.health)
 
 
 class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
@@ -66,6 +85,11 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
         self._exporter = exporter
         self._resource = resource
 
+    @property
+    def health(self) -> ExportHealth:
+        """The exporter's export state and counters (`observability.export_health`)."""
+        return self._exporter.health
+
     def stop_exporting(self) -> None:
         """Stop the exporter: a retry in progress ends at once; later records are dropped."""
         self._exporter.stop()
@@ -73,8 +97,10 @@ class EncodingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         resource = log_record.resource if log_record.resource is not None else self._resource
         encoded = Encoded(resource, log_record.instrumentation_scope, encode_log(log_record))
-        self._batch_processor.emit(encoded)  # type: ignore[arg-type]
+        _enqueue(self._batch_processor, encoded, self._exporter.health)
 
     def emit_encoded(self, scope: InstrumentationScope, payload: bytes) -> None:
         """Queue a ``LogRecord`` message encoded by the caller, from this provider's resource."""
-        self._batch_processor.emit(Encoded(self._resource, scope, payload))  # type: ignore[arg-type]
+        _enqueue(
+            self._batch_processor, Encoded(self._resource, scope, payload), self._exporter.health
+        )

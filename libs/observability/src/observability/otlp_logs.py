@@ -31,7 +31,9 @@ from observability._protobuf import (
 from observability._protobuf import (
     attributes as attributes_of,
 )
+from observability._reporting import HealthReportingExporter
 from observability._stopping import StoppableExporter
+from observability.export_health import ExportHealth
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord, ReadWriteLogRecord
@@ -112,15 +114,23 @@ def encode_logs_fast(
     return encode_by_resource_and_scope(batch, encode_log, cache or EncodingCache())
 
 
-class LeanOTLPLogExporter(StoppableExporter, OTLPLogExporter):
-    """The stock OTLP/gRPC log exporter with `encode_logs_fast` as its encoder."""
+class LeanOTLPLogExporter(StoppableExporter, HealthReportingExporter, OTLPLogExporter):
+    """The stock OTLP/gRPC log exporter with `encode_logs_fast` as its encoder.
+
+    Each batch's outcome goes to ``health`` (`observability.export_health`).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.health = ExportHealth("logs", self._endpoint)
         self._encoding_cache = EncodingCache()
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        return LogRecordExportResult.FAILURE if self.stopped else super().export(batch)
+        if self.stopped:
+            return LogRecordExportResult.FAILURE
+        result = super().export(batch)
+        self.health.exported(ok=result is LogRecordExportResult.SUCCESS, items=len(batch))
+        return result
 
     def _translate_data(self, data: Sequence[ReadableLogRecord]) -> ExportLogsServiceRequest:
         parse: Callable[[bytes], ExportLogsServiceRequest] = ExportLogsServiceRequest.FromString

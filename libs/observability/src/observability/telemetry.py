@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from observability.access_log import AccessLog
 from observability.admin import AdminServer
 from observability.admin_routes import ControlRoutes
+from observability.export_health import ExportHealthCollector, quiet_sdk_export_logs
 from observability.faults import FaultRegistry
 from observability.garbage_collector import GcPauses, freeze_startup_heap
 from observability.health import HealthRegistry
@@ -247,6 +248,12 @@ def setup(
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
         gc_pauses = GcPauses(registry)
+    export_healths = [p.health for p in (otlp_spans, otlp_logs) if p is not None]
+    if export_healths:
+        # While the collector is down: a line when a signal's exports fail and one when they
+        # recover, instead of the SDK's line per retry; the losses are counted on /metrics.
+        quiet_sdk_export_logs()
+        registry.register(ExportHealthCollector(export_healths))
     handlers: list[logging.Handler] = []
     access_log = AccessLog()
     # One redactor for the log filter, the access log and `Telemetry.redactor` (its caches too).
