@@ -15,6 +15,7 @@ DEFAULTS: dict[str, str] = {
     "toxiproxy_url": "http://127.0.0.1:8474",
     "alert_recorder_url": "http://127.0.0.1:9098",
     "jaeger_url": "http://127.0.0.1:16686",
+    "victorialogs_url": "http://127.0.0.1:9428",
     "user_url": "http://127.0.0.1:8000",
     "order_target": "127.0.0.1:50051",
 }

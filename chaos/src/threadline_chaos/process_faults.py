@@ -13,6 +13,7 @@ from signal import SIGCONT, SIGSTOP
 from chaoslib.exceptions import ActivityFailed
 
 from threadline_chaos import ledger
+from threadline_chaos.drain import note_moment
 from threadline_chaos.stack_access import check_faultable, control
 from threadline_native.component import StackError
 from threadline_native.component_control import parse_signal
@@ -34,11 +35,13 @@ def signal_component(*, component: str, signal: str = "SIGKILL") -> dict[str, st
     sig = parse_signal(signal)
     if sig in (SIGSTOP, SIGCONT):
         raise ValueError("pause and resume with pause_component / resume_component")
+    signalled_at = time.time()
     try:
         control().signal(component, sig)
     except StackError as error:
         raise ActivityFailed(str(error)) from error
     ledger.note_stopped(component)
+    note_moment(component, "signalled", signalled_at)
     began = time.monotonic()
     # SIGTERM drains in-flight work first (the services' grace period is 20 s): a restart must
     # wait for the old process to be gone, or it would find it still holding the port.
@@ -48,6 +51,7 @@ def signal_component(*, component: str, signal: str = "SIGKILL") -> dict[str, st
                 f"{component} still runs {EXIT_TIMEOUT_SECONDS:.0f}s after {sig.name}"
             )
         time.sleep(0.1)
+    note_moment(component, "exited", time.time())
     return {
         "component": component,
         "signal": sig.name,
@@ -98,4 +102,5 @@ def start_component(*, component: str) -> dict[str, str | float]:
     except StackError as error:
         raise ActivityFailed(str(error)) from error
     ledger.note_started(component)
+    note_moment(component, "started", time.time())
     return {"component": component, "healthy_after_seconds": round(time.monotonic() - began, 2)}

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from threadline_chaos.checks import MethodCheck
+
 
 class DrillStatus(enum.StrEnum):
     PASSED = "passed"
@@ -136,6 +138,8 @@ class DrillRun:
     reconciliation: Reconciliation | None = None
     # Drills that create no orders may skip reconciliation; the verdict then ignores it.
     reconciliation_required: bool = True
+    # What the method's own probes checked (in-flight calls at SIGTERM, clean refusals...).
+    method_checks: list[MethodCheck] = field(default_factory=list)
     failed_trace_ids: list[str] = field(default_factory=list)
     failed_requests: int = 0  # may exceed len(failed_trace_ids) (only traced ones have an id)
     journal_path: Path | None = None

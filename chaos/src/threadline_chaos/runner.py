@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from threadline_chaos import alerts, journal, run_dir
+from threadline_chaos import alerts, checks, journal, run_dir
 from threadline_chaos.catalogue import Drill, validate
 from threadline_chaos.endpoints import DEFAULTS
 from threadline_chaos.failed_requests import failed_trace_ids
@@ -127,6 +127,7 @@ def _fill_from_journal(run: DrillRun, out: Path) -> None:
     run.steady_state_before = journal.steady_state(record, "before")
     run.steady_state_after = journal.steady_state(record, "after")
     run.fault_window = journal.fault_window(record)
+    run.method_checks = checks.read_all(out)
     recovery = journal.recovery(record)
     if recovery and recovery.get("recovered"):
         run.time_to_recover_s = float(recovery["seconds"])

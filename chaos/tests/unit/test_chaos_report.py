@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from threadline_chaos import alerts
+from threadline_chaos.checks import MethodCheck
 from threadline_chaos.record import (
     AlertEvent,
     AlertExpectation,
@@ -255,3 +256,21 @@ def test_without_prometheus_the_report_is_written_and_says_why(tmp_path: Path) -
     text = path.read_text()
     assert "No chart was drawn." in text
     assert "did not answer" in text
+
+
+def test_each_method_check_gets_a_section_with_what_it_observed() -> None:
+    drained = MethodCheck(
+        name="in-flight-order",
+        held=False,
+        summary="1 calls in flight when SIGTERM reached order failed (CANCELLED trace ab12)",
+        observations=(("SIGTERM sent", "22:15:01.250"), ("server: drain took", "1.28 s")),
+    )
+
+    text = rendered(finished_run(method_checks=[drained]))
+
+    section = text.split("## Check: in-flight-order\n\n")[1].split("\n## ")[0]
+    assert section.startswith("**did not hold**: 1 calls in flight when SIGTERM reached order")
+    assert "| SIGTERM sent | 22:15:01.250 |" in section
+    assert "| server: drain took | 1.28 s |" in section
+    assert text.index("## Steady state") < text.index("## Check: in-flight-order")
+    assert text.index("## Check: in-flight-order") < text.index("## Alerts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from threadline_chaos.checks import MethodCheck
 from threadline_chaos.record import DrillRun, Reconciliation, SteadyStateCheck
 from threadline_chaos.report.alert_timeline import alert_timeline
 from threadline_chaos.report.chart_data import Panel
@@ -37,6 +38,7 @@ def render(
         _timeline(run),
         _recovery(run),
         _steady_state(run),
+        *[_method_check(check) for check in run.method_checks],
         _alerts(run),
         _reconciliation(run.reconciliation, required=run.reconciliation_required),
         _failed_requests(run, jaeger_url),
@@ -124,6 +126,13 @@ def _check_row(phase: str, check: SteadyStateCheck) -> str:
     value = "no data" if check.value is None else f"{check.value:.4g}"
     held = "yes" if check.held else "NO"
     return f"| {phase} | {check.name} | {value} | {check.tolerance} | {held} |"
+
+
+def _method_check(check: MethodCheck) -> str:
+    verdict = "held" if check.held else "**did not hold**"
+    rows = "\n".join(f"| {what} | {value} |" for what, value in check.observations)
+    table = f"\n\n| observed | value |\n|---|---|\n{rows}" if rows else ""
+    return f"## Check: {check.name}\n\n{verdict.capitalize()}: {check.summary}.{table}"
 
 
 def _alerts(run: DrillRun) -> str:
