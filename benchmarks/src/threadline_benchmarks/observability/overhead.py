@@ -12,6 +12,7 @@ of the same round. Results go to docs/benchmarks/observability.{md,json}.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -38,6 +39,7 @@ from threadline_benchmarks.harness.processes import (
 from threadline_benchmarks.harness.schedule import rotated
 from threadline_benchmarks.observability.arms import (
     ARMS,
+    DEFAULT_ARMS,
     DEFAULT_RATIO,
     GRPC_CONNECTIONS,
     GRPC_STREAMS,
@@ -140,8 +142,24 @@ def _measure(protocol: str, arm: Arm, sink_port: int, body: Path, round_: int) -
 
 def main(argv: Sequence[str] = ()) -> int:
     """Run every arm of both protocols (or, with --render-only, rewrite the page from JSON)."""
-    if list(argv) == ["--render-only"]:
-        render_only()
+    parser = argparse.ArgumentParser(prog="bench-observability")
+    parser.add_argument("--render-only", action="store_true")
+    parser.add_argument(
+        "--protocols", nargs="+", choices=("http", "grpc"), default=["http", "grpc"]
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=RESULTS / "observability.md",
+        help="the page to write (its JSON beside it); another name keeps observability.md",
+    )
+    parser.add_argument(
+        "--arms", nargs="+", default=sorted(DEFAULT_ARMS), help="arm names (bare always runs)"
+    )
+    options = parser.parse_args(argv)
+    chosen = {*options.arms, "bare"}
+    if options.render_only:
+        render_only(options.doc)
         return 0
     for tool in ("wrk", "h2load", "taskset"):
         if shutil.which(tool) is None:
@@ -159,15 +177,17 @@ def main(argv: Sequence[str] = ()) -> int:
         try:
             time.sleep(1)
             for round_ in range(1, ROUNDS + 1):
-                for protocol in ("http", "grpc"):
+                for protocol in options.protocols:
                     # Rotate the order so no arm always runs first (or last) in a round.
                     measurements.extend(
                         _measure(protocol, arm, sink_port, body, round_)
-                        for arm in rotated(ARMS[protocol], round_)
+                        for arm in rotated(
+                            tuple(arm for arm in ARMS[protocol] if arm.name in chosen), round_
+                        )
                     )
         finally:
             stop(sink)
-    summary = summarise(measurements)
+    summary = summarise(measurements, chosen)
     context = {
         "when (UTC)": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "machine": f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
@@ -187,6 +207,8 @@ def main(argv: Sequence[str] = ()) -> int:
         "acknowledges without parsing",
         "library arm": "setup() + instrument_app / server_interceptors, JSON logging, "
         "admin server and gRPC health running",
+        "registered arm": "the library arm with the gRPC handler wrapped at registration "
+        "(observed_handlers) instead of by server_interceptors: no grpc.aio interceptor",
         "contrib arm": "same provider and exporter; FastAPIInstrumentor (receive/send spans "
         "off) / aio_server_interceptor; spans only, no Prometheus metrics",
         "fastapi-native arm": "FastAPI's built-in OpenTelemetry support with its defaults "
@@ -198,7 +220,7 @@ def main(argv: Sequence[str] = ()) -> int:
     }
     page = report(summary, context)
     write_page(
-        RESULTS / "observability.md",
+        options.doc,
         page,
         {"context": context, "summary": summary, "measurements": [asdict(m) for m in measurements]},
     )

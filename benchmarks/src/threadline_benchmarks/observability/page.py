@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from pathlib import Path
 
 from threadline_benchmarks.harness.page import RESULTS
 from threadline_benchmarks.harness.ratios import paired_summary
-from threadline_benchmarks.observability.arms import ARMS, DEFAULT_RATIO, Measurement
+from threadline_benchmarks.observability.arms import ARMS, DEFAULT_ARMS, DEFAULT_RATIO, Measurement
 
 __all__ = ["GOALS", "render_only", "report", "summarise"]
 
 
-def summarise(measurements: list[Measurement]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per protocol and arm: medians and ratios against the bare arm of the same round."""
+def summarise(
+    measurements: list[Measurement], arms: Collection[str] = DEFAULT_ARMS
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per protocol and (measured) arm: medians and ratios against the same round's bare arm."""
     summary: dict[str, dict[str, dict[str, float]]] = {}
-    for protocol in ("http", "grpc"):
+    measured = {m.protocol for m in measurements}
+    for protocol in (protocol for protocol in ("http", "grpc") if protocol in measured):
         rows = [m for m in measurements if m.protocol == protocol]
 
         def by_round(arm: str, rows: list[Measurement] = rows) -> dict[int, tuple[float, float]]:
@@ -26,7 +31,9 @@ def summarise(measurements: list[Measurement]) -> dict[str, dict[str, dict[str, 
 
         bare = by_round("bare")
         summary[protocol] = {
-            arm.name: paired_summary(by_round(arm.name), bare) for arm in ARMS[protocol]
+            arm.name: paired_summary(by_round(arm.name), bare)
+            for arm in ARMS[protocol]
+            if arm.name in arms
         }
     return summary
 
@@ -79,7 +86,7 @@ def report(summary: dict[str, dict[str, dict[str, float]]], context: dict[str, s
     return "\n".join(lines)
 
 
-def render_only() -> None:
-    """Rewrite observability.md from observability.json (after a change to the report)."""
-    saved = json.loads((RESULTS / "observability.json").read_text())
-    (RESULTS / "observability.md").write_text(report(saved["summary"], saved["context"]))
+def render_only(doc: Path = RESULTS / "observability.md") -> None:
+    """Rewrite the page from its JSON (after a change to the report)."""
+    saved = json.loads(doc.with_suffix(".json").read_text())
+    doc.write_text(report(saved["summary"], saved["context"]))
