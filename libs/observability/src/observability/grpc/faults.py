@@ -26,7 +26,7 @@ from observability.grpc._common import split_method
 if TYPE_CHECKING:
     from observability.faults import FaultRegistry, Injection
 
-__all__ = ["INJECTED_FAULT_REASON", "FaultInjectionInterceptor", "fault_flagged"]
+__all__ = ["INJECTED_FAULT_REASON", "FaultInjectionInterceptor"]
 
 INJECTED_FAULT_REASON: Final = "INJECTED_FAULT"
 _DOMAIN: Final = "threadline.observability"
@@ -86,27 +86,23 @@ class FaultInjectionInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         return wrapped
 
     def _wrap(self, method: str, behavior: Behavior) -> Behavior:
-        return fault_flagged(self._faults, method, behavior)
+        faults = self._faults
 
-
-def fault_flagged(faults: FaultRegistry, method: str, behavior: Behavior) -> Behavior:
-    """`behavior` delayed or failed while a fault flag targets `method` (the full method name)."""
-
-    async def faulted(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        injection = faults.injection(method) if faults.any_set else None
-        if injection is None:
+        async def faulted(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            injection = faults.injection(method) if faults.any_set else None
+            if injection is None:
+                return await behavior(request, context)
+            if injection.delay_seconds:
+                await asyncio.sleep(injection.delay_seconds)
+            if injection.fail:
+                message = injected_failure_message(injection)
+                await context.abort(
+                    grpc.StatusCode.UNAVAILABLE,
+                    message,
+                    trailing_metadata=(
+                        ("grpc-status-details-bin", _status_details(injection, message)),
+                    ),
+                )
             return await behavior(request, context)
-        if injection.delay_seconds:
-            await asyncio.sleep(injection.delay_seconds)
-        if injection.fail:
-            message = injected_failure_message(injection)
-            await context.abort(
-                grpc.StatusCode.UNAVAILABLE,
-                message,
-                trailing_metadata=(
-                    ("grpc-status-details-bin", _status_details(injection, message)),
-                ),
-            )
-        return await behavior(request, context)
 
-    return faulted
+        return faulted

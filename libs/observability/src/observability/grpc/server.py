@@ -53,12 +53,7 @@ if TYPE_CHECKING:
 
     from observability.telemetry import Telemetry
 
-__all__ = [
-    "DEFAULT_EXCLUDED_SERVICES",
-    "ObservabilityServerInterceptor",
-    "Observed",
-    "server_interceptors",
-]
+__all__ = ["DEFAULT_EXCLUDED_SERVICES", "ObservabilityServerInterceptor", "server_interceptors"]
 
 DEFAULT_EXCLUDED_SERVICES = frozenset(
     {
@@ -133,11 +128,8 @@ def server_interceptors(
     ]
 
 
-class Observed:
-    """Per-method state: names, label children and the one span/metric wrapper.
-
-    Built once per method, by the interceptor or at registration (`observability.grpc.registered`).
-    """
+class _Observed:
+    """Per-method state: names, label children and the one span/metric wrapper."""
 
     def __init__(
         self,
@@ -219,26 +211,6 @@ class Observed:
         child.observe(
             seconds, {"trace_id": format(span_context.trace_id, "032x")} if sampled else None
         )
-
-    def wrap(self, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """`handler` with a span, a RED observation and the access line around each call."""
-        for kind, factory in _HANDLER_KINDS:
-            behavior = getattr(handler, kind)
-            if behavior is None:
-                continue
-            if inspect.isasyncgenfunction(behavior):
-                wrapped: Callable[[Any, Any], Any] = self.wrap_stream_response(behavior)
-            elif inspect.iscoroutinefunction(behavior):
-                wrapped = self.wrap_unary_response(behavior)
-            else:
-                # grpc.aio runs plain functions in its thread pool; awaiting them would break.
-                return handler
-            return factory(
-                wrapped,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
 
     def wrap_unary_response(
         self, behavior: Callable[[Any, Any], Awaitable[Any]]
@@ -334,7 +306,7 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
         return wrapped
 
     def _wrap(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        observed = Observed(
+        observed = _Observed(
             full_method,
             self._tracer,
             self._duration,
@@ -342,4 +314,20 @@ class ObservabilityServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignor
             access_policy=self._access_policy,
             redactor=self._redactor,
         )
-        return observed.wrap(handler)
+        for kind, factory in _HANDLER_KINDS:
+            behavior = getattr(handler, kind)
+            if behavior is None:
+                continue
+            if inspect.isasyncgenfunction(behavior):
+                wrapped: Callable[[Any, Any], Any] = observed.wrap_stream_response(behavior)
+            elif inspect.iscoroutinefunction(behavior):
+                wrapped = observed.wrap_unary_response(behavior)
+            else:
+                # grpc.aio runs plain functions in its thread pool; awaiting them would break.
+                return handler
+            return factory(
+                wrapped,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

@@ -1,7 +1,7 @@
 """Domain errors -> gRPC status codes with google.rpc details: the one place it happens.
 
-`map_errors` wraps every OrderService method (at registration, `api.registration`). Details
-travel in the standard ``grpc-status-details-bin`` trailer (a ``google.rpc.Status``), readable with
+`ErrorMappingInterceptor` wraps every OrderService method. Details travel in the standard
+``grpc-status-details-bin`` trailer (a ``google.rpc.Status``), readable with
 ``grpc_status.rpc_status.from_call``:
 
 =====================  ===================  ==============================================
@@ -34,7 +34,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from sqlalchemy import exc as sa_exc
 
-from order_service.api.unary_interceptor import Behavior
+from order_service.api.unary_interceptor import Behavior, UnaryWrappingInterceptor
 from order_service.domain.errors import (
     DeadlineTooShortError,
     DependencyUnavailableError,
@@ -182,3 +182,10 @@ def map_errors(behavior: Behavior) -> Behavior:
             )
 
     return mapped
+
+
+class ErrorMappingInterceptor(UnaryWrappingInterceptor):
+    """Applies `map_errors` to every unary-unary method of the listed services."""
+
+    def wrap(self, behavior: Behavior) -> Behavior:
+        return map_errors(behavior)

@@ -5,31 +5,20 @@ code runs, and a body that is not a valid message then fails as UNKNOWN. Here ea
 receives the raw bytes and parses them itself, so garbage is INVALID_ARGUMENT like any other
 bad request, and every string field is held to the text rule there (`api.request_text`): a NUL
 or a byte that is not UTF-8 is INVALID_ARGUMENT naming its field, before any use case runs.
-
-The service's own call wrappers (error mapping, the deadline ceiling, draining) and the
-observability library's (span, RED metric, access line, fault flags) are applied here, once per
-method, rather than as grpc.aio server interceptors: grpc.aio runs each interceptor as a
-coroutine hop on every call, before it even has the handler, and four of them were four hops
-per RPC (see docs/benchmarks/order.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from observability.grpc import observed_handlers
 from order_service.api.request_text import text_violations, undecodable_text_violations
 from order_service.api.servicer import OrderServicer
 from order_service.domain.errors import FieldViolation, InvalidRequestError
 from threadline_contracts.order.v1 import order_pb2
-
-if TYPE_CHECKING:
-    from observability import Telemetry
-    from order_service.api.unary_interceptor import Behavior
 
 SERVICE_NAME: Final = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
@@ -55,25 +44,15 @@ def _parsing(
     return parse_then_call
 
 
-def add_order_service(
-    server: grpc.aio.Server,
-    servicer: OrderServicer,
-    *,
-    telemetry: Telemetry,
-    wrappers: Sequence[Callable[[Behavior], Behavior]] = (),
-) -> None:
-    """Register OrderService, each method wrapped by `wrappers` (innermost first), then observed."""
+def add_order_service(server: grpc.aio.Server, servicer: OrderServicer) -> None:
     descriptor = order_pb2.DESCRIPTOR.services_by_name["OrderService"]
     handlers = {}
     for method in descriptor.methods:
         request_type = getattr(order_pb2, method.input_type.name)
         response_type = getattr(order_pb2, method.output_type.name)
-        behavior: Behavior = _parsing(getattr(servicer, method.name), request_type)
-        for wrap in wrappers:
-            behavior = wrap(behavior)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            behavior, request_deserializer=None, response_serializer=response_type.SerializeToString
+            _parsing(getattr(servicer, method.name), request_type),
+            request_deserializer=None,
+            response_serializer=response_type.SerializeToString,
         )
-    # Observability outermost, so its span and metric see the status finally chosen.
-    observed = observed_handlers(telemetry, SERVICE_NAME, handlers)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, observed),))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))

@@ -1,7 +1,9 @@
 """Every error leaves as application/problem+json (RFC 9457), mapped here and nowhere else.
 
-Domain errors, validation errors, the router's own 404/405 and anything unexpected (500,
-logged with its trace, never described to the caller) all go through `problem_response`.
+Domain errors, validation errors, the router's own 404/405, a database that cannot be reached
+(503 with Retry-After: the request may be retried, and the outage is no bug of ours) and
+anything unexpected (500, logged with its trace, never described to the caller) all go through
+`problem_response`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Final
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -180,6 +183,35 @@ def _http_error(request: Request, error: Exception) -> Response:
     return problem_response(error.status_code, detail, headers=headers)
 
 
+def database_unreachable(error: BaseException) -> bool:
+    """True for what a stopped, refusing or unanswering database raises (not a refused row)."""
+    match error:
+        case (
+            sa_exc.TimeoutError()
+            | sa_exc.OperationalError()
+            | sa_exc.InterfaceError()
+            | ConnectionError()
+            | TimeoutError()
+        ):
+            return True
+        case sa_exc.DBAPIError() if error.connection_invalidated:
+            return True
+    return False
+
+
+def _database_error(request: Request, error: Exception) -> Response:
+    if not database_unreachable(error):
+        return _unexpected_error(request, error)
+    # The outage is logged once per request without the error's text (it may quote SQL).
+    _log.warning(
+        "request refused: the database is unavailable",
+        extra={"http.response.status_code": 503, "error.type": type(error).__name__},
+    )
+    return problem_response(
+        503, "the user database is unavailable; retry shortly", headers={"Retry-After": "1"}
+    )
+
+
 def _unexpected_error(_: Request, error: Exception) -> Response:
     _log.error("unhandled error", exc_info=error)
     return problem_response(500)
@@ -189,6 +221,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for unreachable in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, TimeoutError):
+        app.add_exception_handler(unreachable, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
