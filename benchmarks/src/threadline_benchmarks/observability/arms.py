@@ -47,23 +47,10 @@ ARMS = {
         Arm("fastapi-native @1.0", "native", 1.0),
         Arm(f"fastapi-native @{DEFAULT_RATIO}", "native", DEFAULT_RATIO),
     ),
-    "grpc": (
-        *_COMMON,
-        # The same library with the handlers wrapped at registration (observed_handlers)
-        # instead of by server_interceptors: no grpc.aio interceptor at all.
-        Arm("registered @1.0", "registered", 1.0),
-        Arm(f"registered @{DEFAULT_RATIO}", "registered", DEFAULT_RATIO),
-        # The order service's wiring around a trivial method: the library and its own three
-        # wrappers (error mapping, deadline ceiling, draining) as four grpc.aio interceptors,
-        # as it was, and all wrapped at registration, as it is (--arms picks these out).
-        Arm(f"order interceptors @{DEFAULT_RATIO}", "order-interceptors", DEFAULT_RATIO),
-        Arm(f"order registered @{DEFAULT_RATIO}", "order-registered", DEFAULT_RATIO),
-    ),
+    "grpc": _COMMON,
 }
-# The arms a run measures unless --arms names others.
-DEFAULT_ARMS = frozenset(
-    arm.name for arms in ARMS.values() for arm in arms if not arm.name.startswith("order ")
-)
+# The arms a run measures unless --arms names some.
+DEFAULT_ARMS = frozenset(arm.name for arms in ARMS.values() for arm in arms)
 
 
 @dataclass

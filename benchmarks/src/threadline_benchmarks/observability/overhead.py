@@ -207,8 +207,6 @@ def main(argv: Sequence[str] = ()) -> int:
         "acknowledges without parsing",
         "library arm": "setup() + instrument_app / server_interceptors, JSON logging, "
         "admin server and gRPC health running",
-        "registered arm": "the library arm with the gRPC handler wrapped at registration "
-        "(observed_handlers) instead of by server_interceptors: no grpc.aio interceptor",
         "contrib arm": "same provider and exporter; FastAPIInstrumentor (receive/send spans "
         "off) / aio_server_interceptor; spans only, no Prometheus metrics",
         "fastapi-native arm": "FastAPI's built-in OpenTelemetry support with its defaults "

@@ -1,9 +1,8 @@
-"""The gRPC server side wired two ways, by interceptor and at registration, behaves the same.
+"""The gRPC server interceptor end to end, with a real grpc.aio server and client.
 
-`observed_handlers` wraps a service's handlers before they are registered (no grpc.aio
-interceptor hop per call); every test here runs against both wirings, with real grpc.aio
-servers and clients: the span and its parent, the RED observation and its exemplar, the access
-line, an escaped exception's own grpc.aio line, fault flags, and a passed deadline.
+The span and its parent, the RED observation and its exemplar, the access line, an escaped
+exception's own grpc.aio line, a fault flag failing the call inside its span, and a passed
+deadline counted as DEADLINE_EXCEEDED.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability import Telemetry
 from observability.changes import Actor
-from observability.grpc import observed_handlers, server_interceptors
+from observability.grpc import server_interceptors
 from observability.grpc.faults import INJECTED_FAULT_REASON
 
 SERVICE = "test.v1.Things"
@@ -34,23 +33,10 @@ Handlers = Mapping[str, grpc.RpcMethodHandler]
 Lines = Callable[[], list[dict[str, object]]]
 
 
-def _by_interceptor(telemetry: Telemetry, handlers: Handlers) -> grpc.aio.Server:
+def _serve(telemetry: Telemetry, handlers: Handlers) -> grpc.aio.Server:
     server = grpc.aio.server(interceptors=server_interceptors(telemetry))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     return server
-
-
-def _at_registration(telemetry: Telemetry, handlers: Handlers) -> grpc.aio.Server:
-    server = grpc.aio.server()
-    observed = observed_handlers(telemetry, SERVICE, handlers)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, observed),))
-    return server
-
-
-@pytest.fixture(params=[_by_interceptor, _at_registration], ids=["interceptor", "registration"])
-def wiring(request: pytest.FixtureRequest) -> Callable[[Telemetry, Handlers], grpc.aio.Server]:
-    wire: Callable[[Telemetry, Handlers], grpc.aio.Server] = request.param
-    return wire
 
 
 async def _ok(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
@@ -74,10 +60,8 @@ HANDLERS: Handlers = {
 
 
 @asynccontextmanager
-async def _channel(
-    telemetry: Telemetry, wiring: Callable[[Telemetry, Handlers], grpc.aio.Server]
-) -> AsyncIterator[grpc.aio.Channel]:
-    server = wiring(telemetry, HANDLERS)
+async def _channel(telemetry: Telemetry) -> AsyncIterator[grpc.aio.Channel]:
+    server = _serve(telemetry, HANDLERS)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
@@ -103,9 +87,8 @@ async def test_a_call_is_one_server_span_under_its_parent_measured_and_logged(
     telemetry: Telemetry,
     spans: InMemorySpanExporter,
     json_logs: Lines,
-    wiring: Callable[[Telemetry, Handlers], grpc.aio.Server],
 ) -> None:
-    async with _channel(telemetry, wiring) as channel:
+    async with _channel(telemetry) as channel:
         answer = await channel.unary_unary(f"/{SERVICE}/Ok")(
             b"", metadata=(("traceparent", TRACEPARENT),), timeout=5
         )
@@ -140,9 +123,8 @@ async def test_an_exception_is_unknown_on_the_span_and_grpcs_own_line_carries_th
     telemetry: Telemetry,
     spans: InMemorySpanExporter,
     json_logs: Lines,
-    wiring: Callable[[Telemetry, Handlers], grpc.aio.Server],
 ) -> None:
-    async with _channel(telemetry, wiring) as channel:
+    async with _channel(telemetry) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await channel.unary_unary(f"/{SERVICE}/Broken")(
                 b"", metadata=(("traceparent", TRACEPARENT),), timeout=5
@@ -161,12 +143,11 @@ async def test_an_exception_is_unknown_on_the_span_and_grpcs_own_line_carries_th
 async def test_a_fault_flag_fails_the_call_inside_its_span(
     telemetry: Telemetry,
     spans: InMemorySpanExporter,
-    wiring: Callable[[Telemetry, Handlers], grpc.aio.Server],
 ) -> None:
     fault = telemetry.faults.set(
         target=f"/{SERVICE}/Ok", error_ratio=1.0, latency_ms=0, ttl_seconds=30, actor=OPERATOR
     )
-    async with _channel(telemetry, wiring) as channel:
+    async with _channel(telemetry) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await channel.unary_unary(f"/{SERVICE}/Ok")(b"", timeout=5)
 
@@ -184,9 +165,8 @@ async def test_a_fault_flag_fails_the_call_inside_its_span(
 async def test_a_passed_deadline_is_deadline_exceeded_not_unknown(
     telemetry: Telemetry,
     spans: InMemorySpanExporter,
-    wiring: Callable[[Telemetry, Handlers], grpc.aio.Server],
 ) -> None:
-    async with _channel(telemetry, wiring) as channel:
+    async with _channel(telemetry) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await channel.unary_unary(f"/{SERVICE}/Slow")(b"", timeout=0.3)
         # The server learns of the deadline on its own clock: wait for the span to end.

@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry, setup
-from observability.grpc import add_health_servicer
+from observability.grpc import add_health_servicer, server_interceptors
 from observability.httpx import instrument_client
 from observability.sqlalchemy import open_engine
 from order_service.adapters.catalog import CachedCatalog
@@ -39,7 +39,7 @@ from order_service.adapters.unit_of_work import SqlUnitOfWork
 from order_service.adapters.user_directory import PEER, HttpUserDirectory
 from order_service.api.deadline import DeadlineCeilingInterceptor
 from order_service.api.draining import DrainingInterceptor
-from order_service.api.errors import map_errors
+from order_service.api.errors import ErrorMappingInterceptor
 from order_service.api.registration import SERVICE_NAME, add_order_service
 from order_service.api.servicer import OrderServicer
 from order_service.settings import Settings
@@ -227,19 +227,20 @@ async def build(
         tracer=telemetry.tracer("order_service"),
     )
     draining = DrainingInterceptor(frozenset({SERVICE_NAME}))
-    ceiling = DeadlineCeilingInterceptor(
-        frozenset({SERVICE_NAME}), ceiling_seconds=settings.grpc_max_deadline_seconds
-    )
     server = grpc.aio.server(
-        options=server_options(settings), maximum_concurrent_rpcs=settings.max_concurrent_rpcs
+        # Observability outermost, so its span and metric see the status finally chosen.
+        interceptors=[
+            *server_interceptors(telemetry),
+            draining,
+            DeadlineCeilingInterceptor(
+                frozenset({SERVICE_NAME}), ceiling_seconds=settings.grpc_max_deadline_seconds
+            ),
+            ErrorMappingInterceptor(frozenset({SERVICE_NAME})),
+        ],
+        options=server_options(settings),
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
-    # Wrapped at registration, not intercepted: each grpc.aio interceptor is a hop per call.
-    add_order_service(
-        server,
-        servicer,
-        telemetry=telemetry,
-        wrappers=(map_errors, ceiling.wrap, draining.wrap),
-    )
+    add_order_service(server, servicer)
     add_health_servicer(server, telemetry, services=[SERVICE_NAME])
     reflection.enable_server_reflection(REFLECTED_SERVICES, server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
