@@ -59,7 +59,8 @@ def test_failures_are_appended_in_order_with_their_time(tmp_path: Path) -> None:
     assert first.at <= second.at
     assert len(second.error) == 200
     assert first.started_at == first.at - 0.25
-    assert second.response_time_ms is None and second.started_at is None
+    assert second.response_time_ms is None
+    assert second.started_at is None
 
 
 def test_a_torn_last_line_is_skipped_and_a_missing_file_is_empty(tmp_path: Path) -> None:
