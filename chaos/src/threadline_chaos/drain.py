@@ -21,6 +21,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
@@ -28,9 +29,11 @@ from chaoslib.types import Configuration
 from threadline_chaos import checks, run_dir
 from threadline_chaos.checks import MethodCheck
 from threadline_chaos.endpoints import endpoint
-from threadline_chaos.server_logs import LogsError, log_lines
 from threadline_loadtests.failures import FailedRequest, read_failures
 from threadline_loadtests.runner import FAILURES_JSONL
+from threadline_native.verify import victorialogs
+from threadline_native.verify.endpoints import Endpoints
+from threadline_native.verify.http import HttpError
 
 __all__ = ["Moments", "ServerDrain", "in_flight_calls_completed", "judge_drain", "note_moment"]
 
@@ -93,7 +96,7 @@ class ServerDrain:
     seconds: float
 
     @classmethod
-    def from_line(cls, line: dict[str, str]) -> ServerDrain:
+    def from_line(cls, line: dict[str, Any]) -> ServerDrain:
         return cls(
             running_at_start=int(line["drain.running_at_start"]),
             ended_ok=int(line["drain.ended_ok"]),
@@ -233,17 +236,17 @@ def _server_drain(
 ) -> tuple[ServerDrain | None, str]:
     """The component's drain line logged after the signal, waited for; else None and why."""
     deadline = time.monotonic() + wait_seconds
+    logsql = f'"service.name":={json.dumps(component)} AND _msg:={json.dumps(DRAIN_LINE)}'
     while True:
         try:
-            lines = log_lines(
-                url,
-                service=component,
-                message=DRAIN_LINE,
+            lines = victorialogs.query(
+                Endpoints(victorialogs=url),
+                logsql,
                 start=moments.signalled - 1.0,
                 end=time.time() + 1.0,
             )
-        except LogsError as error:
-            lines, note = [], str(error)
+        except (HttpError, OSError) as error:
+            lines, note = [], f"VictoriaLogs did not answer ({error})"
         else:
             note = f"no {DRAIN_LINE!r} line from {component} in VictoriaLogs"
         if lines:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
@@ -134,9 +134,10 @@ def victorialogs() -> Iterator[FakeVictoriaLogs]:
     fake = FakeVictoriaLogs()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            assert urlsplit(self.path).path == "/select/logsql/query"
-            fake.queries.append(parse_qs(urlsplit(self.path).query))
+        def do_POST(self) -> None:
+            assert self.path == "/select/logsql/query"
+            form = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            fake.queries.append(parse_qs(form))
             body = "".join(json.dumps(line) + "\n" for line in fake.lines).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/stream+json")
@@ -202,8 +203,8 @@ def test_the_probe_reads_both_sides_and_leaves_its_check_for_the_report(
 
     assert result["held"] is True
     [query] = victorialogs.queries
-    assert query["query"] == ['service.name:="order" _msg:="grpc drain finished"']
-    assert query["start"] == ["1970-01-01T00:16:39+00:00"]
+    assert query["query"] == ['"service.name":="order" AND _msg:="grpc drain finished"']
+    assert query["start"] == ["999.000"]
     [check] = checks.read_all(run_directory)
     assert check.name == "in-flight-order"
     assert dict(check.observations)["server: calls running when SIGTERM arrived"] == "4"
@@ -232,3 +233,23 @@ def test_the_probe_fails_its_activity_when_an_in_flight_call_failed(
 def test_the_probe_refuses_to_judge_a_run_that_sent_no_signal(run_directory: Path) -> None:
     with pytest.raises(ActivityFailed, match="call signal_component first"):
         in_flight_calls_completed(component="order", rpc_prefix=PREFIX, settle_seconds=0)
+
+
+def test_with_victorialogs_down_the_probe_judges_the_client_side_and_says_so(
+    run_directory: Path,
+) -> None:
+    signalled_order()
+
+    result = in_flight_calls_completed(
+        component="order",
+        rpc_prefix=PREFIX,
+        settle_seconds=0,
+        server_line_wait_seconds=0,
+        configuration={"victorialogs_url": "http://127.0.0.1:9"},
+    )
+
+    assert result["held"] is True
+    [check] = checks.read_all(run_directory)
+    assert dict(check.observations)["server's account of the drain"].startswith(
+        "not read: VictoriaLogs did not answer"
+    )
