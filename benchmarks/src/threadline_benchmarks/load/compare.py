@@ -30,6 +30,7 @@ from threadline_benchmarks.load.compare_page import (
 from threadline_benchmarks.load.floor import running_floor
 from threadline_benchmarks.load.search import port_answers, search_and_write
 from threadline_benchmarks.load.steps import STACK_PORTS, BenchSettings
+from threadline_loadtests.cli import AUTO, resolve_otlp_endpoint
 
 __all__ = ["run_compare", "stack_command"]
 
@@ -55,6 +56,9 @@ def run_compare(settings: BenchSettings) -> int:
     with running_floor(floor_settings) as floor:
         floor_steps, floor_best = search_and_write(floor)
     stack_command("up")
+    if not stack_settings.otlp_endpoint:
+        # `auto` found no collector while the stack was down; the stack part has one now.
+        stack_settings = replace(stack_settings, otlp_endpoint=resolve_otlp_endpoint(AUTO))
     try:
         stack_steps, stack_best = search_and_write(stack_settings)
     finally:
