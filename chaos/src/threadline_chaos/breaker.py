@@ -34,7 +34,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
-from threadline_chaos import run_dir
+from threadline_chaos import checks, run_dir
 from threadline_chaos.admin_metrics import AdminMetricsError, read_sample
 from threadline_chaos.endpoints import endpoint
 from threadline_chaos.prometheus import PrometheusError, query, single_value
@@ -224,9 +224,55 @@ def breaker_refused_fast(
     )
     result["problems"] = found
     run_dir.write_json("breaker.json", result)
+    checks.record(
+        checks.MethodCheck(
+            name="breaker-refused-fast",
+            held=not found,
+            summary="; ".join(found) or _held_summary(figures),
+            observations=_observations(figures, result["client_refused_create_order"]),
+        )
+    )
     if found:
         raise ActivityFailed("; ".join(found))
     return result
+
+
+def _held_summary(figures: BreakerFigures) -> str:
+    bound = f"{figures.fast_bound_s * 1000:.0f} ms"
+    return (
+        f"the breaker opened {figures.openings:.0f} times in {figures.window_s} s and refused "
+        f"{figures.refused:.0f} calls, {figures.refused_fast_share or 0:.1%} of them within {bound}"
+    )
+
+
+def _ms(seconds: float | None) -> str:
+    return "none" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _observations(
+    figures: BreakerFigures, client: dict[str, float | int | None]
+) -> tuple[tuple[str, str], ...]:
+    bound = f"{figures.fast_bound_s * 1000:.0f} ms"
+    share = figures.refused_fast_share
+    client_p50, client_p99 = client["p50_ms"], client["p99_ms"]
+    return (
+        ("window (s)", f"{figures.window_s}"),
+        ("transitions to open", f"{figures.openings:.0f}"),
+        ("calls refused (circuit_breaker_rejections_total)", f"{figures.refused:.0f}"),
+        (
+            f"CreateOrder/CancelOrder UNAVAILABLE within {bound} (histogram)",
+            f"{figures.unavailable_fast:.0f}"
+            + ("" if share is None else f" ({share:.1%} of the refused)"),
+        ),
+        ("CreateOrder/CancelOrder UNAVAILABLE in all", f"{figures.unavailable:.0f}"),
+        ("retried requests to the user service", f"{figures.retries:.0f}"),
+        ("CreateOrder p99, every call (histogram)", _ms(figures.create_order_p99_s)),
+        (
+            "refused CreateOrders seen by Locust (not judged)",
+            f"{client['count']}, p50 {client_p50 if client_p50 is not None else '-'} ms, "
+            f"p99 {client_p99 if client_p99 is not None else '-'} ms",
+        ),
+    )
 
 
 def await_breaker_closed(
@@ -257,13 +303,23 @@ def await_breaker_closed(
         if state == CLOSED:
             result = {"closed_after_s": round(elapsed, 2), "bound_seconds": bound_seconds}
             run_dir.write_json("breaker-closed.json", result)
+            checks.record(
+                checks.MethodCheck(
+                    name="breaker-closed",
+                    held=True,
+                    summary=f"breaker {breaker} closed {elapsed:.1f} s after the fault was undone",
+                    observations=(("closed after (s)", f"{elapsed:.2f}"),),
+                )
+            )
             return result
         if elapsed >= bound_seconds:
             seen = (
                 f"state {state:g} (0 closed, 1 half-open, 2 open)" if state is not None else error
             )
-            raise ActivityFailed(
+            summary = (
                 f"breaker {breaker} not closed {bound_seconds:.0f} s after the fault: "
                 f"{seen or 'no such breaker on the admin port'}"
             )
+            checks.record(checks.MethodCheck(name="breaker-closed", held=False, summary=summary))
+            raise ActivityFailed(summary)
         time.sleep(POLL_SECONDS)

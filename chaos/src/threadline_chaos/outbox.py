@@ -13,7 +13,7 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
-from threadline_chaos import run_dir
+from threadline_chaos import checks, run_dir
 from threadline_chaos.admin_metrics import AdminMetricsError, read_exposition, sample_in
 
 __all__ = ["await_outbox_drained"]
@@ -27,6 +27,24 @@ def _backlog(admin_url: str | None) -> tuple[float | None, float | None]:
     exposition = read_exposition(WATCHING_PROCESS, url=admin_url)
     events = sample_in(exposition, "outbox_backlog_events", {})
     return events, sample_in(exposition, "outbox_oldest_event_age_seconds", {})
+
+
+def _drained_check(result: dict[str, Any]) -> checks.MethodCheck:
+    found, age = result["backlog_events_at_start"], result["oldest_age_at_start_s"]
+    return checks.MethodCheck(
+        name="outbox-drained",
+        held=True,
+        summary=(
+            f"the backlog of {found or 0:g} rows (the oldest {age or 0:.0f} s old) drained "
+            f"{result['drained_after_s']:.1f} s after the relay was let go"
+        ),
+        observations=(
+            ("backlog found (rows)", f"{found or 0:g}"),
+            ("oldest row found (s)", f"{age or 0:.1f}"),
+            ("drained after (s)", f"{result['drained_after_s']:.2f}"),
+            ("rows left, all under 2 s old", f"{result['backlog_events_after'] or 0:g}"),
+        ),
+    )
 
 
 def await_outbox_drained(
@@ -65,11 +83,14 @@ def await_outbox_drained(
                 "bound_seconds": bound_seconds,
             }
             run_dir.write_json("outbox-drain.json", result)
+            checks.record(_drained_check(result))
             return result
         if elapsed >= bound_seconds:
             seen = f"{events or 0:g} rows, the oldest {age:.1f} s old" if age is not None else error
-            raise ActivityFailed(
+            summary = (
                 f"the outbox backlog did not drain within {bound_seconds:.0f} s: "
                 f"{seen or 'the order admin port shows no outbox gauges'}"
             )
+            checks.record(checks.MethodCheck(name="outbox-drained", held=False, summary=summary))
+            raise ActivityFailed(summary)
         time.sleep(POLL_SECONDS)

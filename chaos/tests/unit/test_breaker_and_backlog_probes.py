@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from chaoslib.exceptions import ActivityFailed
 
-from threadline_chaos import breaker, journal, outbox
+from threadline_chaos import breaker, checks, journal, outbox
 from threadline_chaos.admin_metrics import sample_in
 from threadline_chaos.breaker import (
     BreakerFigures,
@@ -167,13 +167,18 @@ def test_the_probe_fails_the_activity_with_the_numbers_and_keeps_them(
     kept = json.loads((run_directory / "breaker.json").read_text())
     assert kept["refused"] == 100
     assert kept["refused_fast_share"] == pytest.approx(0.9)
+    (check,) = checks.read_all(run_directory)
+    assert (check.name, check.held) == ("breaker-refused-fast", False)
+    assert "only 90 of 100 refused calls" in check.summary
+    assert ("calls refused (circuit_breaker_rejections_total)", "100") in check.observations
 
     values[exprs["unavailable_fast"]] = 100
-    assert (
-        breaker.breaker_refused_fast(window_seconds=45, configuration={"prometheus_url": url})[
-            "problems"
-        ]
-        == []
+    held = breaker.breaker_refused_fast(window_seconds=45, configuration={"prometheus_url": url})
+    assert held["problems"] == []
+    (check,) = checks.read_all(run_directory)
+    assert check.held
+    assert check.summary == (
+        "the breaker opened 3 times in 45 s and refused 100 calls, 100.0% of them within 50 ms"
     )
 
 
@@ -266,6 +271,7 @@ def test_a_breaker_still_open_after_the_bound_fails_with_its_state(
     url = http_server(lambda _: ("text/plain", exposition(state=2)))
     with pytest.raises(ActivityFailed, match=r"not closed 0 s after the fault: state 2"):
         breaker.await_breaker_closed(bound_seconds=0.05, admin_url=f"{url}/metrics")
+    assert [c.held for c in checks.read_all(run_directory)] == [False]
 
 
 def test_the_drain_is_timed_from_the_backlog_found_until_nothing_old_is_left(
@@ -284,6 +290,9 @@ def test_the_drain_is_timed_from_the_backlog_found_until_nothing_old_is_left(
     assert drained["backlog_events_after"] <= 4
     assert 0 < drained["drained_after_s"] < 5
     assert (run_directory / "outbox-drain.json").exists()
+    (check,) = checks.read_all(run_directory)
+    assert check.held
+    assert check.summary.startswith("the backlog of 1200 rows (the oldest 61 s old) drained ")
 
 
 def test_a_backlog_that_does_not_drain_fails_with_its_size(
