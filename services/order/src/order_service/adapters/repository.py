@@ -23,6 +23,8 @@ _BY_ID = select(orders).where(
     orders.c.id == bindparam("order_id"), orders.c.user_id == bindparam("user_id")
 )
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+# No SET list: it follows the column names among the parameters passed (`update_status`).
+_UPDATE_STATUS = update(orders).where(orders.c.id == bindparam("order_id"))
 _BY_KEY = select(orders).where(
     orders.c.user_id == bindparam("user_id"), orders.c.idempotency_key == bindparam("key")
 )
@@ -134,9 +136,12 @@ class SqlOrderRepository:
 
     async def update_status(self, order: Order) -> None:
         await self._connection.execute(
-            update(orders)
-            .where(orders.c.id == order.id)
-            .values(status=order.status.value, updated_at=order.updated_at)
+            _UPDATE_STATUS,
+            {
+                "order_id": order.id,
+                "status": order.status.value,
+                "updated_at": order.updated_at,
+            },
         )
 
     async def list_page(
