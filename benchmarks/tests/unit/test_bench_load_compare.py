@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from threadline_benchmarks.harness.page import write_page
+from threadline_benchmarks.load import compare
 from threadline_benchmarks.load.compare_page import (
     Comparison,
     Part,
@@ -101,3 +106,64 @@ def test_the_json_holds_every_step_of_both_parts_and_names_no_machine_path(
     assert written["services_cpu_ms_per_request_sum"] == 2.9
     assert [s["offered_rps"] for s in written["floor"]["steps"]] == [200, 400, 600, 800]
     assert [s["holds"] for s in written["stack"]["steps"]] == [True, True, False]
+
+
+def test_the_floor_runs_first_then_the_stack_is_started_measured_and_stopped_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[str] = []
+
+    @contextmanager
+    def floor_services(settings: BenchSettings) -> Iterator[BenchSettings]:
+        calls.append("floor services up")
+        yield settings
+        calls.append("floor services down")
+
+    def search(settings: BenchSettings) -> tuple[list[Step], Step | None]:
+        part = FLOOR if settings.floor else STACK
+        calls.append(f"search {settings.doc.relative_to(tmp_path)}")
+        return part.steps, part.best
+
+    monkeypatch.setattr(compare, "running_floor", floor_services)
+    monkeypatch.setattr(compare, "search_and_write", search)
+    monkeypatch.setattr(compare, "stack_command", lambda command: calls.append(f"stack {command}"))
+    monkeypatch.setattr(compare, "port_answers", lambda port: False)  # the stack is down
+    settings = BenchSettings(
+        doc=tmp_path / "compare.md", out_dir=tmp_path / "reports", otlp_endpoint="http://c:4317"
+    )
+
+    assert compare.run_compare(settings) == 0
+
+    assert calls == [
+        "floor services up",
+        "search compare/floor.md",
+        "floor services down",
+        "stack up",
+        "search compare/stack.md",
+        "stack down",  # it was down at the start: left as found
+    ]
+    assert "**Result: the stack holds 0.67 of the floor**" in (tmp_path / "compare.md").read_text()
+
+
+def test_a_stack_partly_up_at_the_start_is_left_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    commands: list[str] = []
+
+    @contextmanager
+    def floor_services(settings: BenchSettings) -> Iterator[BenchSettings]:
+        yield settings
+
+    monkeypatch.setattr(compare, "running_floor", floor_services)
+
+    def search(settings: BenchSettings) -> tuple[list[Step], Step | None]:
+        part = FLOOR if settings.floor else STACK
+        return part.steps, part.best
+
+    monkeypatch.setattr(compare, "search_and_write", search)
+    monkeypatch.setattr(compare, "stack_command", commands.append)
+    monkeypatch.setattr(compare, "port_answers", lambda port: port == 5432)  # PostgreSQL only
+    settings = BenchSettings(doc=tmp_path / "compare.md", out_dir=tmp_path / "reports")
+
+    assert compare.run_compare(settings) == 0
+    assert commands == ["up"]
