@@ -167,3 +167,14 @@ def test_a_stack_partly_up_at_the_start_is_left_up(
 
     assert compare.run_compare(settings) == 0
     assert commands == ["up"]
+
+
+def test_a_part_that_held_every_step_is_flagged_as_a_bound(tmp_path: Path) -> None:
+    capped_floor = Part(FLOOR_STEPS[:3], best=FLOOR_STEPS[2])
+    settings = BenchSettings(doc=tmp_path / "compare.md", out_dir=tmp_path, max_rps=600)
+    started = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
+    page = render_comparison(Comparison(settings, capped_floor, STACK, started, ("", "")))
+
+    assert "The floor held every step up to `--max-rps` (600)" in page
+    assert "the ratio an upper bound" in page
+    assert "The stack held every step" not in page

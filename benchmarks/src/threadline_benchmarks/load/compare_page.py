@@ -38,6 +38,11 @@ class Part:
     best: Step | None
 
     @property
+    def capped(self) -> bool:
+        """Every step held: the search stopped at --max-rps, not at the part's limit."""
+        return bool(self.steps) and all(step.holds for step in self.steps)
+
+    @property
     def rps(self) -> float | None:
         mixed = self.best.mixed if self.best is not None else None
         return mixed.rps if mixed is not None else None
@@ -130,6 +135,14 @@ def render_comparison(comparison: Comparison) -> str:
         )
     else:
         lines.append("**Result: no ratio: a part held no step** (see its page).")
+    for name, part, bound in (("floor", floor_part, "upper"), ("stack", stack_part, "lower")):
+        if part.capped:
+            lines += [
+                "",
+                f"The {name} held every step up to `--max-rps` ({settings.max_rps:.0f}): its "
+                f"figure is a lower bound and the ratio an {bound} bound; rerun with a higher "
+                "`--max-rps`.",
+            ]
     if settings.note:
         lines += ["", settings.note]
     lines += [
@@ -232,6 +245,7 @@ def comparison_data(comparison: Comparison) -> dict[str, Any]:
             for name in ("floor", "stack")
         },
         "ratio": throughput_ratio(floor_part, stack_part),
+        "capped_at_max_rps": {"floor": floor_part.capped, "stack": stack_part.capped},
         "ratio_goal": RATIO_GOAL,
         "services_cpu_ms_per_request": stack_ms,
         "services_cpu_ms_per_request_sum": sum(stack_ms.values()) if stack_ms else None,
