@@ -11,7 +11,9 @@ from threadline_native.stack import load_context
 # The components a drill may break: the services' process roles and their backends.
 PROCESS_COMPONENTS = ("user", "order", "order-relay", "user-consumer")
 DEPENDENCY_COMPONENTS = ("postgres", "redis", "kafka")
-FAULTABLE = PROCESS_COMPONENTS + DEPENDENCY_COMPONENTS
+# Where the services send their telemetry: down, they must keep serving (stop-collector).
+TELEMETRY_COMPONENTS = ("otel-collector",)
+FAULTABLE = PROCESS_COMPONENTS + DEPENDENCY_COMPONENTS + TELEMETRY_COMPONENTS
 
 
 @cache

@@ -58,7 +58,7 @@ def test_a_fault_target_the_stack_lacks_is_named() -> None:
     }
     assert preflight.fault_target_problems(experiment) == [
         "'mongodb' is not a component a drill may break "
-        "(user, order, order-relay, user-consumer, postgres, redis, kafka)"
+        "(user, order, order-relay, user-consumer, postgres, redis, kafka, otel-collector)"
     ]
 
 

@@ -1,0 +1,123 @@
+"""The Collector-outage probes: which log lines count as export failures, which spans lost their
+parent, and the numbers with which the log check fails a drill. No stack needed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from chaoslib.exceptions import ActivityFailed
+
+from threadline_chaos import checks, telemetry_outage
+from threadline_chaos.stack_access import PROCESS_COMPONENTS
+from threadline_chaos.telemetry_outage import (
+    ExportLines,
+    check_export_log_lines,
+    count_export_lines,
+    orphan_spans,
+)
+
+from .conftest import FakePrometheus
+
+NOW = datetime.now(UTC)
+
+
+def _line(logger: str, message: str, *, level: str = "INFO", ago: float = 10) -> str:
+    moment = (NOW - timedelta(seconds=ago)).isoformat(timespec="milliseconds")
+    return json.dumps(
+        {"timestamp": moment.replace("+00:00", "Z"), "level": level, "logger": logger,
+         "message": message}
+    )  # fmt: skip
+
+
+FAILING = _line("observability.export_health", "telemetry export failing", level="WARNING")
+RECOVERED = _line("observability.export_health", "telemetry export recovered")
+SDK_RETRY = _line(
+    "opentelemetry.exporter.otlp.proto.grpc.exporter", "Transient error", level="WARNING"
+)
+
+
+def test_export_failure_and_recovery_lines_are_counted_in_the_window() -> None:
+    lines = [
+        "collector started (not JSON)",
+        FAILING,
+        FAILING,
+        SDK_RETRY,
+        _line("opentelemetry.sdk._shared_internal", "Queue full, dropping", level="WARNING"),
+        RECOVERED,
+        _line("observability.export_health", "telemetry export failing", level="WARNING", ago=900),
+        _line("user_service.api", "GET /v1/users/1 200"),
+    ]
+
+    counted = count_export_lines(lines, since=NOW - timedelta(seconds=60), until=NOW)
+
+    assert counted == ExportLines(failures=4, recoveries=1)
+
+
+def test_a_span_whose_parent_is_missing_is_named() -> None:
+    trace = {
+        "spans": [
+            {"spanID": "a", "operationName": "CreateOrder",
+             "references": [{"refType": "CHILD_OF", "spanID": "caller"}]},
+            {"spanID": "b", "operationName": "GET /v1/users/{id}",
+             "references": [{"refType": "CHILD_OF", "spanID": "a"}]},
+            {"spanID": "c", "operationName": "SELECT users",
+             "references": [{"refType": "CHILD_OF", "spanID": "lost"}]},
+        ]
+    }  # fmt: skip
+
+    assert orphan_spans(trace, caller_span_id="caller") == ["SELECT users"]
+
+
+@pytest.fixture
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Each process's log, written to tmp_path where the probe looks for it."""
+    written: dict[str, list[str]] = {p: [FAILING, FAILING, RECOVERED] for p in PROCESS_COMPONENTS}
+    layout = SimpleNamespace(log_file=lambda name: tmp_path / f"{name}.log")
+
+    def write() -> SimpleNamespace:
+        for process, lines in written.items():
+            (tmp_path / f"{process}.log").write_text("\n".join(lines) + "\n")
+        return SimpleNamespace(layout=layout)
+
+    monkeypatch.setattr(telemetry_outage, "context", write)
+    return written
+
+
+def test_two_lines_per_process_hold_and_the_losses_are_reported(
+    logs: dict[str, list[str]], prometheus: FakePrometheus, run_directory: Path
+) -> None:
+    prometheus.vector(1200)
+
+    result = check_export_log_lines(
+        window_seconds=120, configuration={"prometheus_url": prometheus.url}
+    )
+
+    assert result["lines"]["order"] == {"failures": 2, "recoveries": 1}
+    assert any("telemetry_items_dropped_total[120s]" in q for q in prometheus.queries)
+    (check,) = checks.read_all(run_directory)
+    assert check.held
+    assert ("order: failure / recovery lines", "2 / 1") in check.observations
+
+
+def test_a_process_logging_per_retry_fails_the_drill(
+    logs: dict[str, list[str]], prometheus: FakePrometheus, run_directory: Path
+) -> None:
+    logs["user-consumer"] = [FAILING, SDK_RETRY, SDK_RETRY, RECOVERED]
+
+    with pytest.raises(ActivityFailed, match="user-consumer 3"):
+        check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
+
+    assert not checks.read_all(run_directory)[0].held
+
+
+def test_a_process_that_never_recovered_fails_the_drill(
+    logs: dict[str, list[str]], prometheus: FakePrometheus, run_directory: Path
+) -> None:
+    logs["order-relay"] = [FAILING]
+
+    with pytest.raises(ActivityFailed, match="no recovery line from order-relay"):
+        check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
