@@ -28,6 +28,7 @@ from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration
 
 from threadline_chaos import checks, prometheus
+from threadline_chaos.admin_metrics import AdminMetricsError, read_sample
 from threadline_chaos.endpoints import endpoint
 from threadline_chaos.stack_access import PROCESS_COMPONENTS, context
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
@@ -195,10 +196,37 @@ def _journey(configuration: Configuration, traceparent: str) -> str:
     return str(created.order.id)
 
 
+def _await_exporters_up(bound_seconds: float) -> float:
+    """Seconds until user's and order's trace exporters succeed again (their admin ports)."""
+    began = time.monotonic()
+    while True:
+        try:
+            up = [
+                read_sample(role, "telemetry_exporter_up", {"signal": "traces"})
+                for role in sorted(_TRACE_SERVICES)
+            ]
+        except AdminMetricsError:
+            up = []
+        if up and all(value == 1 for value in up):
+            return time.monotonic() - began
+        if time.monotonic() - began > bound_seconds:
+            raise ActivityFailed(
+                f"user's and order's trace exporters were not up {bound_seconds:.0f} s after "
+                f"the Collector started (telemetry_exporter_up: {up})"
+            )
+        time.sleep(0.5)
+
+
 def check_trace_whole(
     *, wait_seconds: float = 30.0, configuration: Configuration = None
 ) -> dict[str, Any]:
-    """After recovery, one journey's trace reaches Jaeger whole: both services, no lost parent."""
+    """After recovery, one journey's trace reaches Jaeger whole: both services, no lost parent.
+
+    "After recovery" is once both services' trace exporters have exported again: until then a
+    batch still in its retry back-off (or a gRPC channel still backing off its reconnects) fails
+    even though the Collector is up, and the journey's spans would go with it.
+    """
+    exporters_up_after = _await_exporters_up(wait_seconds)
     trace_id, caller_span_id = secrets.token_hex(16), secrets.token_hex(8)
     try:
         order_id = _journey(configuration, f"00-{trace_id}-{caller_span_id}-01")
@@ -232,6 +260,7 @@ def check_trace_whole(
                 + (f"; spans without their parent: {orphans}" if orphans else "; no lost parent")
             ),
             observations=(
+                ("trace exporters up again after (s)", f"{exporters_up_after:.1f}"),
                 ("trace id", trace_id),
                 ("spans", str(span_count)),
                 ("services", ", ".join(sorted(services))),
@@ -242,4 +271,9 @@ def check_trace_whole(
     )
     if not held:
         raise ActivityFailed(check.summary)
-    return {"trace_id": trace_id, "order_id": order_id, "spans": span_count}
+    return {
+        "trace_id": trace_id,
+        "order_id": order_id,
+        "spans": span_count,
+        "exporters_up_after_s": round(exporters_up_after, 1),
+    }

@@ -121,3 +121,20 @@ def test_a_process_that_never_recovered_fails_the_drill(
 
     with pytest.raises(ActivityFailed, match="no recovery line from order-relay"):
         check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
+
+
+def test_the_trace_is_sent_only_once_the_trace_exporters_are_up_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readings = iter([0.0, 1.0, 1.0, 1.0])  # order still down at the first look
+    monkeypatch.setattr(telemetry_outage, "read_sample", lambda *_a, **_k: next(readings))
+    monkeypatch.setattr("threadline_chaos.telemetry_outage.time.sleep", lambda _s: None)
+
+    assert telemetry_outage._await_exporters_up(5) >= 0
+
+
+def test_exporters_still_down_fail_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telemetry_outage, "read_sample", lambda *_a, **_k: 0.0)
+
+    with pytest.raises(ActivityFailed, match="not up 0 s after"):
+        telemetry_outage._await_exporters_up(0)
