@@ -203,9 +203,11 @@ def test_the_new_services_pass_their_tests_and_the_lint(
         "-p",
         "no:cacheprovider",
         *paths,
-        # The registration points' own checks: the SLO rules with promtool, compose's schema,
-        # the stack's ports, both modes' configs, the dashboards' queries, the contracts.
+        # The registration points' own checks: the SLO rules with promtool and against each
+        # service's latency objective, compose's schema, the stack's ports, both modes'
+        # configs, the dashboards' queries, the contracts.
         "deploy/native/tests/unit/test_obs_slo_rules.py",
+        "deploy/native/tests/unit/test_latency_objectives_match_slo_rules.py",
         "deploy/native/tests/unit/test_obs_compose_schema.py",
         "deploy/native/tests/unit/test_obs_stack_ports.py",
         "deploy/native/tests/unit/test_modes_share_config.py",
