@@ -120,9 +120,9 @@ def render_comparison(comparison: Comparison) -> str:
         "Written by `make bench-compare` (`python -m threadline_benchmarks compare`); one",
         "measured run, not a target. Issue 19's first goal: the mixed journey on the full stack",
         f"holds at least {RATIO_GOAL:.2f} of what the same journey holds against the bare",
-        f"frameworks (the floor, [{parts_dir}/floor.md]({parts_dir}/floor.md)), both measured in",
-        "this one run, and the",
-        f"two services spend at most {CPU_GOAL_MS} ms of CPU per request together.",
+        f"frameworks (the floor, [{parts_dir}/floor.md]({parts_dir}/floor.md)), both measured",
+        f"in this one run, and the two services spend at most {CPU_GOAL_MS} ms of CPU per",
+        "request together.",
         "",
     ]
     if ratio is not None:
