@@ -113,9 +113,7 @@ def test_the_sdk_retry_lines_are_dropped_and_its_other_lines_kept(
         logging.getLogger("opentelemetry.sdk._shared_internal").warning("Queue full, dropping x.")
         exporter_log.error("Failed to read certificate file")
 
-    assert [record.getMessage() for record in caplog.records] == [
-        "Failed to read certificate file"
-    ]
+    assert [record.getMessage() for record in caplog.records] == ["Failed to read certificate file"]
 
 
 def test_an_unreachable_collector_marks_the_exporter_down_with_its_status() -> None:
