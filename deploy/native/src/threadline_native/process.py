@@ -58,6 +58,12 @@ class PidFile:
         if _start_time(pid) != started:
             self.path.unlink(missing_ok=True)
             return None
+        if not is_running(pid):
+            # Killed but not yet reaped (a child of this very process, e.g. a chaos drill's
+            # SIGKILL in a test session): a zombie serves nothing, so the record is stale.
+            _reap(pid)
+            self.path.unlink(missing_ok=True)
+            return None
         return pid
 
     def record(self, pid: int) -> None:
@@ -125,5 +131,11 @@ def stop(pid: int, *, stop_signal: signal.Signals, timeout: float) -> bool:
             os.killpg(pid, signal.SIGKILL)
         return False
     finally:
-        if child := _children.pop(pid, None):
-            child.wait(timeout=10)
+        _reap(pid, timeout=10)
+
+
+def _reap(pid: int, *, timeout: float = 0) -> None:
+    """Collect the exit status of a server this process started, so it leaves no zombie."""
+    if child := _children.pop(pid, None):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=timeout)

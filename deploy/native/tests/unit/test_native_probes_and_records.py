@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 from threadline_native.component import Context, StackError
 from threadline_native.components.redis import Redis
 from threadline_native.net import free_port, kafka_api_versions, redis_ping
-from threadline_native.process import PidFile
+from threadline_native.process import Launch, PidFile, spawn
 from threadline_native.stack import State, ensure_up, status
 from threadline_native.versions import load_versions
 
@@ -39,6 +42,23 @@ def test_a_pid_record_of_a_live_process_is_trusted(tmp_path: Path) -> None:
             assert record.live_pid() == child.pid
         finally:
             child.kill()
+
+
+def test_a_killed_server_not_yet_reaped_is_not_live_and_is_reaped(tmp_path: Path) -> None:
+    # A chaos drill SIGKILLs a server the test session itself spawned: until reaped it is a
+    # zombie with its old start time; restarting must see it stopped, not "starting".
+    record = PidFile(tmp_path / "x.pid")
+    pid = spawn(
+        Launch([sys.executable, "-c", "import time; time.sleep(30)"]),
+        log_file=tmp_path / "x.log",
+        pid_file=record,
+    )
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+
+    assert record.live_pid() is None
+    assert not record.path.exists()
+    assert not Path(f"/proc/{pid}").exists()
 
 
 def test_a_pid_record_whose_process_was_replaced_is_discarded(tmp_path: Path) -> None:
