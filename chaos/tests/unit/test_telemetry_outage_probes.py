@@ -22,37 +22,44 @@ from threadline_chaos.telemetry_outage import (
 
 from .conftest import FakePrometheus
 
-NOW = datetime.now(UTC)
-
-
 def _line(logger: str, message: str, *, level: str = "INFO", ago: float = 10) -> str:
-    moment = (NOW - timedelta(seconds=ago)).isoformat(timespec="milliseconds")
+    # Stamped when the test runs, not when the module is collected: in a full `make test` the
+    # two are minutes apart, which put the lines outside the probe's window.
+    moment = (datetime.now(UTC) - timedelta(seconds=ago)).isoformat(timespec="milliseconds")
     return json.dumps(
         {"timestamp": moment.replace("+00:00", "Z"), "level": level, "logger": logger,
          "message": message}
     )  # fmt: skip
 
 
-FAILING = _line("observability.export_health", "telemetry export failing", level="WARNING")
-RECOVERED = _line("observability.export_health", "telemetry export recovered")
-SDK_RETRY = _line(
-    "opentelemetry.exporter.otlp.proto.grpc.exporter", "Transient error", level="WARNING"
-)
+def _failing() -> str:
+    return _line("observability.export_health", "telemetry export failing", level="WARNING")
+
+
+def _recovered() -> str:
+    return _line("observability.export_health", "telemetry export recovered")
+
+
+def _sdk_retry() -> str:
+    return _line(
+        "opentelemetry.exporter.otlp.proto.grpc.exporter", "Transient error", level="WARNING"
+    )
 
 
 def test_export_failure_and_recovery_lines_are_counted_in_the_window() -> None:
     lines = [
         "collector started (not JSON)",
-        FAILING,
-        FAILING,
-        SDK_RETRY,
+        _failing(),
+        _failing(),
+        _sdk_retry(),
         _line("opentelemetry.sdk._shared_internal", "Queue full, dropping", level="WARNING"),
-        RECOVERED,
+        _recovered(),
         _line("observability.export_health", "telemetry export failing", level="WARNING", ago=900),
         _line("user_service.api", "GET /v1/users/1 200"),
     ]
 
-    counted = count_export_lines(lines, since=NOW - timedelta(seconds=60), until=NOW)
+    now = datetime.now(UTC)
+    counted = count_export_lines(lines, since=now - timedelta(seconds=60), until=now)
 
     assert counted == ExportLines(failures=4, recoveries=1)
 
@@ -75,7 +82,7 @@ def test_a_span_whose_parent_is_missing_is_named() -> None:
 @pytest.fixture
 def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Each process's log, written to tmp_path where the probe looks for it."""
-    written: dict[str, list[str]] = {p: [FAILING, FAILING, RECOVERED] for p in PROCESS_COMPONENTS}
+    written: dict[str, list[str]] = {p: [_failing(), _failing(), _recovered()] for p in PROCESS_COMPONENTS}
     layout = SimpleNamespace(log_file=lambda name: tmp_path / f"{name}.log")
 
     def write() -> SimpleNamespace:
@@ -106,7 +113,7 @@ def test_two_lines_per_process_hold_and_the_losses_are_reported(
 def test_a_process_logging_per_retry_fails_the_drill(
     logs: dict[str, list[str]], prometheus: FakePrometheus, run_directory: Path
 ) -> None:
-    logs["user-consumer"] = [FAILING, SDK_RETRY, SDK_RETRY, RECOVERED]
+    logs["user-consumer"] = [_failing(), _sdk_retry(), _sdk_retry(), _recovered()]
 
     with pytest.raises(ActivityFailed, match="user-consumer 3"):
         check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
@@ -117,7 +124,7 @@ def test_a_process_logging_per_retry_fails_the_drill(
 def test_a_process_that_never_recovered_fails_the_drill(
     logs: dict[str, list[str]], prometheus: FakePrometheus, run_directory: Path
 ) -> None:
-    logs["order-relay"] = [FAILING]
+    logs["order-relay"] = [_failing()]
 
     with pytest.raises(ActivityFailed, match="no recovery line from order-relay"):
         check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
