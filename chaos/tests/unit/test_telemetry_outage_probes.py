@@ -22,6 +22,7 @@ from threadline_chaos.telemetry_outage import (
 
 from .conftest import FakePrometheus
 
+
 def _line(logger: str, message: str, *, level: str = "INFO", ago: float = 10) -> str:
     # Stamped when the test runs, not when the module is collected: in a full `make test` the
     # two are minutes apart, which put the lines outside the probe's window.
@@ -82,7 +83,9 @@ def test_a_span_whose_parent_is_missing_is_named() -> None:
 @pytest.fixture
 def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Each process's log, written to tmp_path where the probe looks for it."""
-    written: dict[str, list[str]] = {p: [_failing(), _failing(), _recovered()] for p in PROCESS_COMPONENTS}
+    written: dict[str, list[str]] = {
+        p: [_failing(), _failing(), _recovered()] for p in PROCESS_COMPONENTS
+    }
     layout = SimpleNamespace(log_file=lambda name: tmp_path / f"{name}.log")
 
     def write() -> SimpleNamespace:

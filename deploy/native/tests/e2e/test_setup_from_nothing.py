@@ -26,10 +26,15 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UV_IN_CACHE = Path(".threadline/cache/uv/bin/uv")
 
 
-def _copy_tracked_files(target: Path) -> None:
+def _copy_working_tree(target: Path) -> None:
     root = find_project_root(Path(__file__).parent)
+    # Tracked files and new ones not ignored: a clone has exactly the tracked ones, and a service
+    # just made by `make new-service` (not committed yet) is listed in the workspace already.
     listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     for relative in filter(None, listed.split("\0")):
         source = root / relative
@@ -48,7 +53,7 @@ def fresh_clone() -> Iterator[Path]:
     top = Path(tempfile.mkdtemp(prefix="threadline-fresh-"))
     top.chmod(0o755)
     clone = top / "threadline"
-    _copy_tracked_files(clone)
+    _copy_working_tree(clone)
     yield clone
     shutil.rmtree(top, ignore_errors=True)
 

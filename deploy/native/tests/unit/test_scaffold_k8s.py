@@ -14,7 +14,8 @@ from threadline_native.paths import find_project_root
 from threadline_native.scaffold import k8s
 from threadline_native.scaffold.spec import ServiceSpec
 
-SPEC = ServiceSpec("payment", "http", 8001, 9111)
+# A name no fork is likely to have generated: the real kustomizations are copied.
+SPEC = ServiceSpec("scaffoldprobe", "http", 8001, 9111)
 BASE = Path("deploy/k8s/base/kustomization.yaml")
 DEV = Path("deploy/k8s/overlays/dev/kustomization.yaml")
 
@@ -30,7 +31,7 @@ def tree(tmp_path: Path) -> Path:
         shutil.copy2(root / relative, tmp_path / relative)
     pyproject = tmp_path / SPEC.directory / "pyproject.toml"
     pyproject.parent.mkdir(parents=True)
-    pyproject.write_text('[project]\nname = "payment-service"\nversion = "0.3.0"\n')
+    pyproject.write_text('[project]\nname = "scaffoldprobe-service"\nversion = "0.3.0"\n')
     return tmp_path
 
 
@@ -43,16 +44,16 @@ def test_entries_go_into_each_kustomization(tree: Path) -> None:
 
     base = yaml.safe_load((tree / BASE).read_text())
     dev = yaml.safe_load((tree / DEV).read_text())
-    assert base["resources"][-1] == "payment.yaml"
-    assert base["images"][-1] == {"name": "threadline/payment", "newTag": "0.3.0"}
-    assert "PAYMENT_ENVIRONMENT=production" in base["configMapGenerator"][-1]["literals"]
+    assert base["resources"][-1] == "scaffoldprobe.yaml"
+    assert base["images"][-1] == {"name": "threadline/scaffoldprobe", "newTag": "0.3.0"}
+    assert "SCAFFOLDPROBE_ENVIRONMENT=production" in base["configMapGenerator"][-1]["literals"]
     assert dev["configMapGenerator"][-1]["behavior"] == "merge"
-    assert dev["secretGenerator"][-1]["name"] == "payment-secrets"
+    assert dev["secretGenerator"][-1]["name"] == "scaffoldprobe-secrets"
     namespace = yaml.safe_load(
         (tree / "deploy/k8s/overlays/prod/namespace-secrets.yaml").read_text()
     )
     provided = namespace["metadata"]["annotations"]["threadline.dev/external-secrets"]
-    assert provided.split(",")[-1] == "payment-secrets"
+    assert provided.split(",")[-1] == "scaffoldprobe-secrets"
 
 
 def test_a_comment_closing_a_list_stays_after_the_new_last_item(tree: Path) -> None:
@@ -60,8 +61,8 @@ def test_a_comment_closing_a_list_stays_after_the_new_last_item(tree: Path) -> N
 
     base = (tree / BASE).read_text()
     dev = (tree / DEV).read_text()
-    assert "  - payment.yaml\n# The services' image tag" in base
-    assert "PAYMENT_ENVIRONMENT=development\n# Development values only" in dev
+    assert "  - scaffoldprobe.yaml\n# The services' image tag" in base
+    assert "SCAFFOLDPROBE_ENVIRONMENT=development\n# Development values only" in dev
 
 
 def test_removing_gives_every_file_back_byte_for_byte(tree: Path) -> None:

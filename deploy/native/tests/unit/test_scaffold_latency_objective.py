@@ -16,8 +16,9 @@ import yaml
 
 from order_service.settings import Settings as OrderSettings
 from threadline_native.paths import find_project_root
+from threadline_native.scaffold.registry import load_registry
 from threadline_native.scaffold.render import render
-from threadline_native.scaffold.spec import Kind, ServiceSpec
+from threadline_native.scaffold.spec import Kind, make_spec
 from user_service.settings import Settings as UserSettings
 
 TWIN_OBJECTIVES: dict[Kind, float] = {
@@ -45,22 +46,25 @@ def settings_default(settings_py: Path, field: str) -> float:
 def test_the_generated_latency_objective_is_its_kinds_and_its_rules_bound(
     kind: Kind, tmp_path: Path
 ) -> None:
-    spec = ServiceSpec("payment", kind, port=8001 if kind == "http" else 50052, admin_port=9111)
-    render(find_project_root(), spec, tmp_path)
+    root = find_project_root()
+    # Free ports and a name no fork is likely to have generated (this runs in forks too).
+    spec = make_spec(root, load_registry(root), name="scaffoldprobe", kind=kind)
+    render(root, spec, tmp_path)
 
     objective = settings_default(
-        tmp_path / "services/payment/src/payment_service/settings.py", "latency_objective_seconds"
+        tmp_path / "services/scaffoldprobe/src/scaffoldprobe_service/settings.py",
+        "latency_objective_seconds",
     )
     rules = tmp_path / "deploy/compose/prometheus/rules"
-    groups = yaml.safe_load((rules / "slo-payment.rules.yml").read_text())["groups"]
+    groups = yaml.safe_load((rules / "slo-scaffoldprobe.rules.yml").read_text())["groups"]
     latency_bounds = {
         float(bound)
         for group in groups
         for rule in group["rules"]
-        if rule.get("labels") == {"service": "payment", "slo": "latency"} and "expr" in rule
+        if rule.get("labels") == {"service": "scaffoldprobe", "slo": "latency"} and "expr" in rule
         for bound in _BUCKET_BOUND.findall(rule["expr"])
     }
-    promtool_bounds = set(_BUCKET_BOUND.findall((rules / "slo-payment.test.yml").read_text()))
+    promtool_bounds = set(_BUCKET_BOUND.findall((rules / "slo-scaffoldprobe.test.yml").read_text()))
 
     assert objective == TWIN_OBJECTIVES[kind]
     assert latency_bounds == {objective}

@@ -14,7 +14,17 @@ from threadline_native.paths import find_project_root
 from threadline_native.scaffold import operations, render
 from threadline_native.scaffold.registrations import REGISTRATIONS
 from threadline_native.scaffold.registry import load_registry
-from threadline_native.scaffold.spec import SpecError, make_spec
+from threadline_native.scaffold.spec import (
+    FIRST_ADMIN_PORT,
+    FIRST_PORTS,
+    SpecError,
+    bound,
+    make_spec,
+)
+
+# Not "payment": a fork may already have it (the README's example), and these tests must pass in
+# a tree with services generated into it.
+NAME = "scaffoldprobe"
 
 # What new-service reads or edits, copied so the test never touches the real tree.
 TOUCHED = (
@@ -70,12 +80,12 @@ def held_port() -> Iterator[int]:
         ({"name": "order", "kind": "grpc"}, "reserved word"),
         ({"name": "test", "kind": "grpc"}, "reserved word"),
         ({"name": "lib", "kind": "grpc"}, "reserved word"),
-        ({"name": "payment", "kind": "soap"}, "unknown kind 'soap'"),
-        ({"name": "payment", "kind": "http", "port": 8000}, "port 8000 clashes"),
-        ({"name": "payment", "kind": "http", "admin_port": 9103}, "admin port 9103 clashes"),
-        ({"name": "payment", "kind": "http", "port": 5432}, "port 5432 clashes"),
-        ({"name": "payment", "kind": "http", "port": 26000}, "clashes"),
-        ({"name": "payment", "kind": "http", "port": 80}, "outside 1024-65535"),
+        ({"name": NAME, "kind": "soap"}, "unknown kind 'soap'"),
+        ({"name": NAME, "kind": "http", "port": 8000}, "port 8000 clashes"),
+        ({"name": NAME, "kind": "http", "admin_port": 9103}, "admin port 9103 clashes"),
+        ({"name": NAME, "kind": "http", "port": 5432}, "port 5432 clashes"),
+        ({"name": NAME, "kind": "http", "port": 26000}, "clashes"),
+        ({"name": NAME, "kind": "http", "port": 80}, "outside 1024-65535"),
     ],
 )
 def test_bad_input_is_one_line_and_nothing_is_written(
@@ -91,20 +101,23 @@ def test_bad_input_is_one_line_and_nothing_is_written(
 
 def test_a_port_in_use_on_the_machine_is_refused(tree: Path, held_port: int) -> None:
     with pytest.raises(SpecError, match=f"port {held_port} is in use"):
-        make_spec(tree, load_registry(tree), name="payment", kind="http", port=held_port)
+        make_spec(tree, load_registry(tree), name=NAME, kind="http", port=held_port)
 
 
 def test_an_existing_service_is_refused(tree: Path) -> None:
-    (tree / "services" / "payment").mkdir()
+    (tree / "services" / NAME).mkdir()
     with pytest.raises(SpecError, match="exists already"):
-        operations.new_service(tree, name="payment", kind="http")
+        operations.new_service(tree, name=NAME, kind="http")
 
 
-def test_free_ports_are_chosen_past_every_taken_one(tree: Path) -> None:
-    spec = make_spec(tree, load_registry(tree), name="payment", kind="grpc")
-    assert spec.port >= 50052
-    assert spec.admin_port >= 9111
-    assert spec.port not in set(load_registry(tree).ports())
+def test_free_ports_are_the_first_untaken_from_each_kinds_start(tree: Path) -> None:
+    registry = load_registry(tree)
+    spec = make_spec(tree, registry, name=NAME, kind="grpc")
+    taken = set(registry.ports())
+    assert {spec.port, spec.admin_port}.isdisjoint(taken)
+    # Every port skipped on the way was taken (by the registry or, rarely, by the machine).
+    skipped = [*range(FIRST_PORTS["grpc"], spec.port), *range(FIRST_ADMIN_PORT, spec.admin_port)]
+    assert all(port in taken or bound(port) for port in skipped)
 
 
 def test_a_failure_half_way_leaves_the_tree_as_it_was(
@@ -119,6 +132,6 @@ def test_a_failure_half_way_leaves_the_tree_as_it_was(
     monkeypatch.setattr(render, "lock", lock_fails)
     monkeypatch.setattr(render, "generate_contracts", lambda *_: None)
     with pytest.raises(RuntimeError, match="injected"):
-        operations.new_service(tree, name="payment", kind="http")
+        operations.new_service(tree, name=NAME, kind="http")
     assert snapshot(tree) == before
-    assert not (tree / "services" / "payment").exists()
+    assert not (tree / "services" / NAME).exists()

@@ -13,7 +13,7 @@ from copier import run_copy, run_update
 from threadline_native.paths import find_project_root
 from threadline_native.scaffold.registry import REGISTRY_FILE
 
-ANSWERS = "services/payment/.copier-answers.yml"
+ANSWERS = "services/scaffoldprobe/.copier-answers.yml"
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -39,7 +39,7 @@ def test_copier_update_brings_a_template_change_into_an_existing_service(tmp_pat
     run_copy(
         str(template),
         project,
-        data={"name": "payment", "kind": "http"},
+        data={"name": "scaffoldprobe", "kind": "http"},
         defaults=True,
         skip_tasks=True,
         quiet=True,
@@ -47,12 +47,12 @@ def test_copier_update_brings_a_template_change_into_an_existing_service(tmp_pat
     recorded = yaml.safe_load((project / ANSWERS).read_text())
     assert recorded["_commit"] == "1.0.0"
     # The service's own change, which the update must keep.
-    items = project / "services/payment/src/payment_service/domain/items.py"
+    items = project / "services/scaffoldprobe/src/scaffoldprobe_service/domain/items.py"
     items.write_text(
         items.read_text().replace("NAME_MAX_LENGTH: Final = 200", "NAME_MAX_LENGTH: Final = 120")
     )
     git(project, "add", "-A")
-    git(project, "commit", "-qm", "payment from the template, then our own limit")
+    git(project, "commit", "-qm", "scaffoldprobe from the template, then our own limit")
 
     # The template gains a change: every service's README says how to run its tests.
     readme = template / "template/services/{{ name }}/README.md.jinja"
@@ -73,7 +73,7 @@ def test_copier_update_brings_a_template_change_into_an_existing_service(tmp_pat
         unsafe=True,
     )
 
-    updated = (project / "services/payment/README.md").read_text()
-    assert "Run its tests: `make test PYTEST_ARGS=services/payment`." in updated
+    updated = (project / "services/scaffoldprobe/README.md").read_text()
+    assert "Run its tests: `make test PYTEST_ARGS=services/scaffoldprobe`." in updated
     assert "NAME_MAX_LENGTH: Final = 120" in items.read_text()
     assert yaml.safe_load((project / ANSWERS).read_text())["_commit"] == "2.0.0"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from threadline_native.paths import find_project_root
+from threadline_native.scaffold.registry import load_registry
 from threadline_native.supply_chain import interpreters
 from threadline_native.supply_chain.interpreters import applies, image_interpreter
 from threadline_native.supply_chain.workspace import (
@@ -40,9 +41,10 @@ def test_the_uv_sync_of_a_dockerfile_is_read_across_continuation_lines(tmp_path:
 def test_every_service_image_installs_its_own_package_without_dev_tools() -> None:
     images = {image.service: image for image in service_images(ROOT)}
 
+    # Every registered service (a fork may have generated more than the two shipped).
+    assert images.keys() == load_registry(ROOT).services.keys() >= {"order", "user"}
     assert {service: image.package for service, image in images.items()} == {
-        "order": "order-service",
-        "user": "user-service",
+        service: f"{service}-service" for service in images
     }
     for image in images.values():
         assert {"--frozen", "--no-dev"} <= set(image.sync_args)
