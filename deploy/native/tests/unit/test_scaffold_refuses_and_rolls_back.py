@@ -1,10 +1,13 @@
-"""new-service refuses bad input with one line before writing anything, and a failure half-way
-leaves the tree exactly as it was (checked on a small copy of the files it touches)."""
+"""new-service refuses bad input with one line before writing anything, a failure half-way
+leaves the tree exactly as it was, and the longest name it accepts still gives code the lint
+accepts (checked on a small copy of the files it touches)."""
 
 from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from threadline_native.scaffold.registry import load_registry
 from threadline_native.scaffold.spec import (
     FIRST_ADMIN_PORT,
     FIRST_PORTS,
+    MAX_NAME_LENGTH,
     SpecError,
     bound,
     make_spec,
@@ -76,6 +80,7 @@ def held_port() -> Iterator[int]:
         ({"name": "Payment", "kind": "http"}, "invalid service name 'Payment'"),
         ({"name": "pay-ment", "kind": "http"}, "invalid service name"),
         ({"name": "9lives", "kind": "http"}, "invalid service name"),
+        ({"name": "a" * (MAX_NAME_LENGTH + 1), "kind": "http"}, "at most 20 characters"),
         ({"name": "class", "kind": "http"}, "reserved word"),
         ({"name": "order", "kind": "grpc"}, "reserved word"),
         ({"name": "test", "kind": "grpc"}, "reserved word"),
@@ -135,3 +140,25 @@ def test_a_failure_half_way_leaves_the_tree_as_it_was(
         operations.new_service(tree, name=NAME, kind="http")
     assert snapshot(tree) == before
     assert not (tree / "services" / NAME).exists()
+
+
+@pytest.mark.parametrize("kind", ["http", "grpc"])
+def test_the_longest_name_allowed_gives_code_the_lint_accepts(
+    tree: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Starting with "a", the package sorts before every other first-party import, and at the
+    # longest name the template's lines are at their longest.
+    name = "a" + "b" * (MAX_NAME_LENGTH - 1)
+    monkeypatch.setattr(render, "lock", lambda *_: None)
+    monkeypatch.setattr(render, "generate_contracts", lambda *_: None)
+    operations.new_service(tree, name=name, kind=kind)
+
+    for check in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        linted = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, f"services/{name}"],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert linted.returncode == 0, linted.stdout[-3000:] + linted.stderr

@@ -16,8 +16,9 @@ ANSWERS_FILE = ".copier-answers.yml"
 
 
 def _finish(tx: FileTransaction, spec: ServiceSpec) -> list[str]:
-    """Registration, contracts and lock: what new-service and copier's task both do."""
+    """Registration, code tidied, contracts and lock: what new-service and copier's task do."""
     registered = registrations.register(tx, spec)
+    render.tidy(tx, spec)
     render.generate_contracts(tx, spec)
     render.lock(tx)
     return registered

@@ -14,6 +14,9 @@ from threadline_native.scaffold.registry import Registry
 Kind = Literal["http", "grpc"]
 KINDS: Final = ("http", "grpc")
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+# The name is in package, image, Kubernetes and metric names, and the template's lines are
+# written to stay within the line length for a name this long.
+MAX_NAME_LENGTH: Final = 20
 # Names that would shadow a package, directory, proto package or command of the project.
 RESERVED: Final = frozenset(
     {
@@ -105,6 +108,11 @@ def check_name(name: str, root: Path, registry: Registry, *, rendered: bool = Fa
         raise SpecError(
             f"invalid service name {name!r}: use lower-case letters, digits and single "
             "underscores, starting with a letter (a Python identifier such as payment)"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"invalid service name {name!r}: at most {MAX_NAME_LENGTH} characters "
+            f"(it has {len(name)})"
         )
     if keyword.iskeyword(name) or name in RESERVED:
         raise SpecError(f"invalid service name {name!r}: it is a reserved word here")
