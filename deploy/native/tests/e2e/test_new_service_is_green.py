@@ -169,7 +169,7 @@ def test_every_registration_point_names_the_new_services(
     assert (contracts / grpc_name / "v1" / f"{grpc_name}_pb2.py").is_file()
     names = [name for name, _ in SERVICES]
     generated_count = len([n for n in registry if n not in ("user", "order")])
-    first_admin = f"{names[0]}:{registry[names[0]]['admin_port']}"
+    admin = registry[names[0]]["admin_port"]
     # The native stack and make verify read the registry.
     listed = in_copy(
         copy,
@@ -184,13 +184,13 @@ def test_every_registration_point_names_the_new_services(
         "from threadline_native.localconfig import localize; "
         "from pathlib import Path; "
         "from threadline_k8s.dockerfile_rules import Dockerfile, check_dockerfile; "
-        f"print([c.name for c in ALL][-2:], len(latency_histograms()), localize({first_admin!r}), "
+        "print([c.name for c in ALL][-2:], len(latency_histograms()), "
+        f"localize('{names[0]}:{admin}'), "
         "[check_dockerfile(Dockerfile.read(Path(f'services/{n}/Dockerfile'))) "
         f"for n in {names!r}])",
     )
     assert listed.returncode == 0, listed.stderr
     # The Dockerfiles keep the image rules the two services' keep (deploy/k8s).
-    admin = first_admin.split(":")[1]
     expected = f"{names} {generated_count} 127.0.0.1:{admin} [[], []]"
     assert listed.stdout.strip() == expected
 
