@@ -162,3 +162,10 @@ def test_the_longest_name_allowed_gives_code_the_lint_accepts(
             check=False,
         )
         assert linted.returncode == 0, linted.stdout[-3000:] + linted.stderr
+
+
+def test_copiers_validator_holds_the_same_name_length_bound() -> None:
+    # copier's YAML cannot import the constant: the two are held equal here.
+    copier_yml = (find_project_root() / "templates/service/copier.yml").read_text()
+    assert f"name | length > {MAX_NAME_LENGTH} %}}" in copier_yml
+    assert f"at most {MAX_NAME_LENGTH} characters" in copier_yml
