@@ -56,7 +56,7 @@ def _judge_alert(
 ) -> list[str]:
     name = expectation.alertname
     mine = sorted((a for a in alerts if a.alertname == name), key=lambda a: a.received_at)
-    fired = [a for a in mine if a.firing and (fault is None or a.received_at >= fault.start)]
+    fired = [a for a in mine if a.firing and _began_in_fault(a, fault)]
     if not expectation.must_fire:
         if fired:
             return [f"alert {name} fired at {fired[0].received_at:%H:%M:%S} but must stay silent"]
@@ -74,7 +74,11 @@ def _judge_alert(
             )
     if expectation.resolve_within_s is None:
         return reasons
-    resolved = [a for a in mine if not a.firing and a.received_at >= first.received_at]
+    resolved = [
+        a
+        for a in mine
+        if not a.firing and a.labels == first.labels and a.received_at >= first.received_at
+    ]
     if not resolved:
         return [*reasons, f"alert {name} fired but never resolved"]
     if fault is not None:
@@ -85,6 +89,16 @@ def _judge_alert(
                 f"later than {expectation.resolve_within_s:.0f} s"
             )
     return reasons
+
+
+def _began_in_fault(event: AlertEvent, fault: TimeWindow | None) -> bool:
+    """Whether this drill's fault can have caused the alert.
+
+    Alertmanager re-sends an alert still firing from an earlier drill whenever its group changes,
+    so the time Prometheus says it began decides, not the time the notification came.
+    """
+    began = event.starts_at or event.received_at
+    return fault is None or began >= fault.start
 
 
 def _reconciliation_reasons(run: DrillRun) -> list[str]:

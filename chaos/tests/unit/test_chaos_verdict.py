@@ -125,6 +125,26 @@ def test_an_alert_that_fired_before_the_fault_does_not_count() -> None:
     assert reasons == ["alert OrderAvailabilityBurn never fired"]
 
 
+def test_an_alert_left_firing_by_an_earlier_drill_is_not_this_drills() -> None:
+    # Re-sent during this drill (its group changed) but begun before the fault: not ours.
+    left_over = dataclasses.replace(alert("firing", 40), starts_at=at(-300))
+    silent = AlertExpectation("OrderAvailabilityBurn", must_fire=False)
+
+    assert verdict(good_run(alerts=[left_over]))[1] == ["alert OrderAvailabilityBurn never fired"]
+    assert verdict(good_run(alert_expectations=[silent], alerts=[left_over]))[0] is (
+        DrillStatus.PASSED
+    )
+
+
+def test_only_the_same_alert_resolving_counts() -> None:
+    ours = dataclasses.replace(alert("firing", 40), labels={"slo": "availability"})
+    other_resolved = dataclasses.replace(alert("resolved", 50), labels={"slo": "latency"})
+
+    _, reasons = verdict(good_run(alerts=[ours, other_resolved]))
+
+    assert reasons == ["alert OrderAvailabilityBurn fired but never resolved"]
+
+
 def test_an_alert_firing_late_fails_with_its_delay() -> None:
     _, reasons = verdict(good_run(alerts=[alert("firing", 55), alert("resolved", 90)]))
 
