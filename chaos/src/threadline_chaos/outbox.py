@@ -1,4 +1,4 @@
-"""A probe that times the outbox backlog draining after the relay is let go again.
+"""A probe that times the outbox backlog draining after what held the relay back is gone.
 
 The order API process watches the outbox (`outbox_backlog_events`,
 `outbox_oldest_event_age_seconds`, read from the database every second) whatever the relay is
@@ -36,7 +36,7 @@ def _drained_check(result: dict[str, Any]) -> checks.MethodCheck:
         held=True,
         summary=(
             f"the backlog of {found or 0:g} rows (the oldest {age or 0:.0f} s old) drained "
-            f"{result['drained_after_s']:.1f} s after the relay was let go"
+            f"{result['drained_after_s']:.1f} s after {result['counted_from']}"
         ),
         observations=(
             ("backlog found (rows)", f"{found or 0:g}"),
@@ -51,14 +51,16 @@ def await_outbox_drained(
     *,
     bound_seconds: float,
     settled_age_seconds: float = 2.0,
+    counted_from: str = "the relay was let go",
     admin_url: str | None = None,
     configuration: Configuration = None,
 ) -> dict[str, Any]:
     """Wait until the oldest unpublished outbox row is younger than settled_age_seconds.
 
-    Call it right after the relay is resumed or started: the first reading is the backlog it
-    found (the gauges are at most a second old), the time is from then. Under load the outbox
-    is never quite empty (orders keep arriving), so "drained" means nothing old is left.
+    Call it right after the relay is resumed or started, or its broker is back (counted_from
+    names that moment in the report): the first reading is the backlog left (the gauges are at
+    most a second old), the time is from then. Under load the outbox is never quite empty
+    (orders keep arriving), so "drained" means nothing old is left.
     """
     began = time.monotonic()
     first: tuple[float | None, float | None] | None = None
@@ -81,6 +83,7 @@ def await_outbox_drained(
                 "drained_after_s": round(elapsed, 2),
                 "backlog_events_after": events,
                 "bound_seconds": bound_seconds,
+                "counted_from": counted_from,
             }
             run_dir.write_json("outbox-drain.json", result)
             checks.record(_drained_check(result))

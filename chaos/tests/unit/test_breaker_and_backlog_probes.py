@@ -293,6 +293,18 @@ def test_the_drain_is_timed_from_the_backlog_found_until_nothing_old_is_left(
     (check,) = checks.read_all(run_directory)
     assert check.held
     assert check.summary.startswith("the backlog of 1200 rows (the oldest 61 s old) drained ")
+    assert check.summary.endswith(" s after the relay was let go")
+
+
+def test_the_drain_names_the_moment_it_is_counted_from(
+    http_server: Callable[[Serve], str], run_directory: Path
+) -> None:
+    url = http_server(lambda _: ("text/plain", exposition(events=2, age=0.3)))
+    outbox.await_outbox_drained(
+        bound_seconds=5, counted_from="Kafka was healthy again", admin_url=f"{url}/metrics"
+    )
+    (check,) = checks.read_all(run_directory)
+    assert check.summary.endswith(" s after Kafka was healthy again")
 
 
 def test_a_backlog_that_does_not_drain_fails_with_its_size(
