@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -103,3 +104,36 @@ async def test_a_call_still_running_when_the_grace_period_ends_is_counted_as_lef
     assert vars(line)["drain.running_at_start"] == 1
     assert vars(line)["drain.left_running"] == 1
     assert vars(line)["drain.ended_ok"] == 0
+
+
+async def test_callers_that_never_pause_do_not_hold_the_drain_for_the_grace_period(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    draining = DrainingInterceptor(frozenset({SERVICE}))
+    slow = _Slow()
+    server, target = await _serve(draining, slow)
+    caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    async with grpc.aio.insecure_channel(target) as channel:
+        call = channel.unary_unary(CALL)
+        running = asyncio.ensure_future(call(b"a", timeout=5))
+        await slow.arrived.get()
+
+        async def keep_calling() -> None:
+            # A paced client on its open connection: never a quiet quarter-second.
+            while True:
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await call(b"again", timeout=5)
+                await asyncio.sleep(0.1)
+
+        caller = asyncio.create_task(keep_calling())
+        try:
+            # A 30 s grace: held for it, the drain would outlast this wait by far.
+            async with asyncio.timeout(10):
+                await draining.drain(server, 30.0)
+        finally:
+            caller.cancel()
+        assert await running == b"done"
+
+    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
+    assert vars(line)["drain.refused"] >= 3
+    assert vars(line)["drain.ended_ok"] == 1

@@ -6,7 +6,11 @@ not say "safe to retry elsewhere". So the drain is done in two steps: first this
 interceptor answers each new call UNAVAILABLE while the calls already running complete, and
 only when none is left and no new call has arrived for a short quiet period (or the grace
 period ends) is the server stopped. The quiet period matters: calls a client sent just before
-it saw the refusals are still queued inside gRPC, and stopping then would cancel them.
+it saw the refusals are still queued inside gRPC, and stopping then would cancel them. But it
+is waited for a second at most: a client that keeps calling on its open connection (nothing
+routes it elsewhere when one instance runs) never leaves a quiet quarter-second, and the
+server then refused everything until the grace period ran out (terminate-order under
+steadily paced load: 151 refusals, drained in 19.0 s instead of 0.2 s).
 
 When it stops the server it logs one line, "grpc drain finished", with what the drain did:
 the calls running when it began, how they ended (OK or with an error status), how many new
@@ -31,8 +35,10 @@ from order_service.api.unary_interceptor import Behavior, UnaryWrappingIntercept
 _log = logging.getLogger(__name__)
 
 _REFUSAL = "the server is shutting down; retry on another instance"
-# How long no new call may arrive before the drained server is stopped.
+# How long no new call may arrive before the drained server is stopped,
 QUIET_PERIOD_SECONDS = 0.25
+# and how long that is waited for once the running calls have ended.
+QUIET_WAIT_LIMIT_SECONDS = 1.0
 
 
 class DrainingInterceptor(UnaryWrappingInterceptor):
@@ -61,12 +67,9 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
         with contextlib.suppress(TimeoutError):
             # Keep a second of the grace period for the steps that follow.
             async with asyncio.timeout(max(seconds_left - 1.0, 0.0)):
-                while True:
-                    await self._idle.wait()
-                    quiet_for = time.monotonic() - self._last_arrival
-                    if quiet_for >= QUIET_PERIOD_SECONDS and self._idle.is_set():
-                        break
-                    await asyncio.sleep(max(QUIET_PERIOD_SECONDS - quiet_for, 0.01))
+                # New calls are refused from now on, so the count only falls.
+                await self._idle.wait()
+                await self._quiet_period()
         _log.info(
             "grpc drain finished",
             extra={
@@ -79,6 +82,15 @@ class DrainingInterceptor(UnaryWrappingInterceptor):
             },
         )
         await server.stop(max(deadline - time.monotonic(), 0.1))
+
+    async def _quiet_period(self) -> None:
+        """Until no call has arrived for the quiet period, or the quiet wait's limit."""
+        limit = time.monotonic() + QUIET_WAIT_LIMIT_SECONDS
+        while (now := time.monotonic()) < limit:
+            quiet_for = now - self._last_arrival
+            if quiet_for >= QUIET_PERIOD_SECONDS:
+                return
+            await asyncio.sleep(min(QUIET_PERIOD_SECONDS - quiet_for, limit - now))
 
     def wrap(self, behavior: Behavior) -> Behavior:
         return self._guard(behavior)
