@@ -139,6 +139,9 @@ def judge_drain(
         if f.started_at is not None and moments.signalled <= f.started_at < moments.exited
     ]
     down = [f for f in calls if f.started_at is not None and moments.exited <= f.started_at < back]
+    # Not judged (the SLIs are): a client still backing off its reconnects fails calls to a
+    # server that is up again, so these show what the clients' side of recovery costs.
+    after = [f for f in calls if f.started_at is not None and f.started_at >= back]
     unclean = [f for f in draining + down if status_of(f) != CLEAN_REFUSAL]
     problems = []
     if in_flight:
@@ -183,6 +186,7 @@ def judge_drain(
         ("failed calls in flight at SIGTERM", str(len(in_flight))),
         ("failed calls sent while draining, by status", _by_status(draining)),
         ("failed calls sent while down, by status", _by_status(down)),
+        ("failed calls sent once healthy again, by status (not judged)", _by_status(after)),
         *_server_rows(server, server_note),
     )
     return MethodCheck(

@@ -74,6 +74,7 @@ def test_refusals_after_the_signal_are_clean_and_nothing_in_flight_failed() -> N
     rows = dict(check.observations)
     assert rows["failed calls sent while draining, by status"] == "UNAVAILABLE 1"
     assert rows["failed calls sent while down, by status"] == "UNAVAILABLE 1"
+    assert rows["failed calls sent once healthy again, by status (not judged)"] == "CANCELLED 1"
     assert rows["server: calls running when SIGTERM arrived"] == "6"
     assert rows["server: of those, ended OK / with an error status"] == "5 / 1"
 
