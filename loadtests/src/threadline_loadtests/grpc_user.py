@@ -28,6 +28,7 @@ from locust.env import Environment
 
 from threadline_contracts.order.v1 import order_pb2, order_pb2_grpc
 from threadline_loadtests.accounts import Account
+from threadline_loadtests.grpc_channel import open_channel
 from threadline_loadtests.journeys import Journey
 from threadline_loadtests.session import RequestContext, session_of
 
@@ -95,7 +96,7 @@ class Shopper(User):
         pool = gevent.get_hub().threadpool
         pool.maxsize = max(pool.maxsize, Shopper.started + SPARE_POOL_THREADS)
         self.account: Account = self.session.account_pool().next()
-        self.channel = grpc.insecure_channel(self.session.options.grpc_target)
+        self.channel = open_channel(self.session.options.grpc_target)
         self.stub = order_pb2_grpc.OrderServiceStub(self.channel)
         self.orders: deque[str] = deque(maxlen=REMEMBERED_ORDERS)
         self.last_create: tuple[order_pb2.CreateOrderRequest, str] | None = None
