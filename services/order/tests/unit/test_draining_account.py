@@ -45,13 +45,28 @@ async def _serve(draining: DrainingInterceptor, slow: _Slow) -> tuple[grpc.aio.S
     return server, f"127.0.0.1:{port}"
 
 
-async def test_the_drain_completes_running_calls_refuses_new_ones_and_says_so(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+Served = tuple[DrainingInterceptor, _Slow, grpc.aio.Server, str]
+
+
+@pytest.fixture
+async def served(caplog: pytest.LogCaptureFixture) -> Served:
+    """A server with the drain's interceptor and a slow handler; its drain line captured."""
     draining = DrainingInterceptor(frozenset({SERVICE}))
     slow = _Slow()
     server, target = await _serve(draining, slow)
     caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    return draining, slow, server, target
+
+
+def _drain_line(caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
+    return {key: value for key, value in vars(line).items() if key.startswith("drain.")}
+
+
+async def test_the_drain_completes_running_calls_refuses_new_ones_and_says_so(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    draining, slow, server, target = served
     async with grpc.aio.insecure_channel(target) as channel:
         call = channel.unary_unary(CALL)
 
@@ -73,8 +88,7 @@ async def test_the_drain_completes_running_calls_refuses_new_ones_and_says_so(
 
     assert outcomes == ["OK", "OK", "NOT_FOUND"]
     assert late == "UNAVAILABLE"
-    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
-    account = {k: v for k, v in vars(line).items() if k.startswith("drain.")}
+    account = _drain_line(caplog)
     assert account.pop("drain.seconds") >= 0.2
     assert account == {
         "drain.running_at_start": 3,
@@ -86,12 +100,9 @@ async def test_the_drain_completes_running_calls_refuses_new_ones_and_says_so(
 
 
 async def test_a_call_still_running_when_the_grace_period_ends_is_counted_as_left(
-    caplog: pytest.LogCaptureFixture,
+    served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
-    draining = DrainingInterceptor(frozenset({SERVICE}))
-    slow = _Slow()
-    server, target = await _serve(draining, slow)
-    caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    draining, slow, server, target = served
     async with grpc.aio.insecure_channel(target) as channel:
         call = asyncio.ensure_future(channel.unary_unary(CALL)(b"long", timeout=5))
         await slow.arrived.get()
@@ -100,19 +111,16 @@ async def test_a_call_still_running_when_the_grace_period_ends_is_counted_as_lef
         with pytest.raises(grpc.aio.AioRpcError):
             await call
 
-    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
-    assert vars(line)["drain.running_at_start"] == 1
-    assert vars(line)["drain.left_running"] == 1
-    assert vars(line)["drain.ended_ok"] == 0
+    account = _drain_line(caplog)
+    assert account["drain.running_at_start"] == 1
+    assert account["drain.left_running"] == 1
+    assert account["drain.ended_ok"] == 0
 
 
 async def test_callers_that_never_pause_do_not_hold_the_drain_for_the_grace_period(
-    caplog: pytest.LogCaptureFixture,
+    served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
-    draining = DrainingInterceptor(frozenset({SERVICE}))
-    slow = _Slow()
-    server, target = await _serve(draining, slow)
-    caplog.set_level(logging.INFO, logger="order_service.api.draining")
+    draining, slow, server, target = served
     async with grpc.aio.insecure_channel(target) as channel:
         call = channel.unary_unary(CALL)
         running = asyncio.ensure_future(call(b"a", timeout=5))
@@ -134,6 +142,6 @@ async def test_callers_that_never_pause_do_not_hold_the_drain_for_the_grace_peri
             caller.cancel()
         assert await running == b"done"
 
-    [line] = [r for r in caplog.records if r.getMessage() == "grpc drain finished"]
-    assert vars(line)["drain.refused"] >= 3
-    assert vars(line)["drain.ended_ok"] == 1
+    account = _drain_line(caplog)
+    assert account["drain.refused"] >= 3
+    assert account["drain.ended_ok"] == 1
