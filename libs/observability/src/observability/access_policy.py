@@ -28,16 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from observability.settings import ObservabilitySettings
+from typing import Final, Protocol
 
 __all__ = [
     "DEFAULT_ACCESS_POLICY",
     "DEFAULT_LATENCY_OBJECTIVE_SECONDS",
     "AccessLogMode",
     "AccessPolicy",
+    "AccessSettings",
     "access_policy_of",
 ]
 
@@ -71,8 +69,19 @@ class AccessPolicy:
 DEFAULT_ACCESS_POLICY: Final = AccessPolicy()
 
 
+class AccessSettings(Protocol):
+    """The two settings a policy is read from (`ObservabilitySettings` has both; it imports
+    this module for their defaults, so it is not imported back)."""
+
+    @property
+    def access_log(self) -> AccessLogMode: ...
+
+    @property
+    def latency_objective_seconds(self) -> float: ...
+
+
 def access_policy_of(
-    settings: ObservabilitySettings, mode: AccessLogMode | bool | None = None
+    settings: AccessSettings, mode: AccessLogMode | bool | None = None
 ) -> AccessPolicy:
     """The policy ``settings`` name, or ``mode`` in its place (``True`` is ``sampled``,
     ``False`` is ``off``: the older on/off form)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from observability.encodable import encodable
 from observability.escaped import span_context_of_record
 from observability.redaction import _RECORD_ATTRIBUTES, RedactionFilter, Redactor
 
@@ -29,7 +30,6 @@ __all__ = [
     "ConsoleFormatter",
     "JsonFormatter",
     "configure_logging",
-    "encodable",
     "iso_timestamp",
 ]
 
@@ -55,21 +55,6 @@ def _trace_ids(record: logging.LogRecord) -> tuple[str | None, str | None]:
     if context is None:
         return None, None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
-
-
-def encodable(value: Any) -> Any:
-    """``value`` with every string made encodable as UTF-8 (unpaired surrogates escaped).
-
-    Text decoded from undecodable input can hold lone surrogates, which no JSON encoder and no
-    protobuf string can carry: the line is written with ``\\udcff`` in their place, not lost.
-    """
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {encodable(key): encodable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [encodable(item) for item in value]
-    return value
 
 
 class JsonFormatter(logging.Formatter):

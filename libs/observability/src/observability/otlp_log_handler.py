@@ -22,8 +22,8 @@ from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.trace import NonRecordingSpan, get_current_span, set_span_in_context
 
+from observability.encodable import encodable
 from observability.escaped import span_context_of_record
-from observability.logging import encodable
 
 __all__ = ["OtlpLogHandler"]
 
