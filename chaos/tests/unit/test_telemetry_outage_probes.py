@@ -4,6 +4,7 @@ parent, and the numbers with which the log check fails a drill. No stack needed.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -130,7 +131,38 @@ def test_a_process_that_never_recovered_fails_the_drill(
     logs["order-relay"] = [_failing()]
 
     with pytest.raises(ActivityFailed, match="no recovery line from order-relay"):
-        check_export_log_lines(window_seconds=120, configuration={"prometheus_url": prometheus.url})
+        check_export_log_lines(
+            window_seconds=120,
+            recovery_wait_seconds=1.5,
+            configuration={"prometheus_url": prometheus.url},
+        )
+
+
+def test_a_quiet_process_recovering_after_the_check_began_is_waited_for(
+    logs: dict[str, list[str]],
+    prometheus: FakePrometheus,
+    run_directory: Path,
+    tmp_path: Path,
+) -> None:
+    logs["user-consumer"] = [_failing(), _failing()]
+
+    def recover_later() -> None:
+        with (tmp_path / "user-consumer.log").open("a") as log:
+            log.write(_recovered() + "\n")
+
+    later = threading.Timer(1.5, recover_later)
+    later.start()
+    try:
+        result = check_export_log_lines(
+            window_seconds=120, configuration={"prometheus_url": prometheus.url}
+        )
+    finally:
+        later.cancel()
+
+    assert result["lines"]["user-consumer"] == {"failures": 2, "recoveries": 1}
+    (check,) = checks.read_all(run_directory)
+    waited = dict(check.observations)["waited for the recovery lines (s)"]
+    assert 1.0 <= float(waited) < 30
 
 
 def test_the_trace_is_sent_only_once_the_trace_exporters_are_up_again(
