@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 from threadline_native.component import Component, StackError
+from threadline_native.components.kafka_cluster_id import new_cluster_id
 from threadline_native.localconfig import localize
 from threadline_native.net import kafka_api_versions
 from threadline_native.process import Launch
@@ -164,7 +163,6 @@ class Kafka(Component):
         properties = self.server_properties()
         if (self.work_dir / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         result = subprocess.run(
             [
                 self._java(),
@@ -174,7 +172,7 @@ class Kafka(Component):
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
-                cluster_id,
+                new_cluster_id(),
                 "-c",
                 str(properties),
             ],
