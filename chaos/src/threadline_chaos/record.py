@@ -103,7 +103,7 @@ class Reconciliation:
     redelivered_records_on_topic: int  # records repeating an event id (at least once: allowed)
     dead_lettered_records: int  # records on the dead-letter topic
     events_in_inbox: int  # rows of the user service's inbox
-    orders_in_user_stats: int  # sum of the users' order_count
+    orders_in_user_stats: int  # sum of the users' order_count: cancellations subtract
     cents_in_user_stats: int  # sum of the users' total_spent_cents
     live_cents_in_database: int  # sum of total_minor of the orders not cancelled
     unpublished_outbox_rows: int  # outbox rows left after the wait

@@ -202,7 +202,7 @@ def print_verdict(run: DrillRun) -> None:
         print(
             f"  reconciliation: {state} (orders {run.reconciliation.orders_in_database}, "
             f"on topic {run.reconciliation.orders_on_topic}, "
-            f"in user stats {run.reconciliation.orders_in_user_stats})"
+            f"live in user stats {run.reconciliation.orders_in_user_stats})"
         )
     fired = sorted({f"{e.alertname} {e.status}" for e in run.alerts})
     print(f"  alerts: {', '.join(fired) or 'none'}")

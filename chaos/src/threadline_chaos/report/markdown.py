@@ -190,7 +190,7 @@ def _reconciliation(result: Reconciliation | None, *, required: bool) -> str:
             f"{result.events_on_topic} ({result.redelivered_records_on_topic})",
         ),
         ("events in the user service's inbox", result.events_in_inbox),
-        ("orders counted in the user statistics", result.orders_in_user_stats),
+        ("live orders counted in the user statistics", result.orders_in_user_stats),
         (
             "cents in the user statistics / in live orders",
             f"{result.cents_in_user_stats} / {result.live_cents_in_database}",
